@@ -1,0 +1,77 @@
+import express, { Request, Response, Router } from 'express';
+import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
+import { classifyBatch } from '../ingest/classifyBatch';
+import { Logger } from '../logging/logger';
+import { SignatureVerificationError, SignedMessage, VerifiedSignature } from '../signature';
+import { sendProblem } from './problem';
+import { requestIdOf } from './requestId';
+
+export interface WebhookRouteOptions {
+  path: string;
+  bodyLimitBytes: number;
+  /** What the provider signed (scheme, host, path before an ingress rewrote it). */
+  publicUrl?: URL;
+  retryAfterSeconds: number;
+  verifySignature(message: SignedMessage & { body: Buffer }): Promise<VerifiedSignature>;
+  ingestor: BatchIngestor;
+  logger: Logger;
+}
+
+/**
+ * POST <path>: authenticate, sort, make durable, then acknowledge. The answers follow the
+ * provider's delivery rules: it retries anything but 2xx forever and holds back every later
+ * delivery meanwhile, so only a failed signature (401) and our own storage being down (503)
+ * are refused. Content that is authentic but unusable is acknowledged and quarantined.
+ */
+export function webhookRoute(options: WebhookRouteOptions): Router {
+  const router = Router();
+  router.post(options.path, express.raw({ type: () => true, limit: options.bodyLimitBytes }), (request, response) =>
+    receiveWebhook(options, request, response),
+  );
+  return router;
+}
+
+async function receiveWebhook(options: WebhookRouteOptions, request: Request, response: Response): Promise<void> {
+  const { logger } = options;
+  const requestId = requestIdOf(response);
+  const receivedAt = new Date();
+  const body: Buffer = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+
+  let verified: VerifiedSignature;
+  try {
+    verified = await options.verifySignature({ ...signedParts(request, options.publicUrl), body });
+  } catch (error) {
+    if (!(error instanceof SignatureVerificationError)) throw error;
+    logger.warn('webhook signature rejected', { requestId, reason: error.reason, detail: error.message });
+    sendProblem(response, 401, `signature-${error.reason.replace(/_/g, '-')}`, 'Signature verification failed', error.message);
+    return;
+  }
+
+  const batch = classifyBatch(body);
+  for (const item of batch.quarantined) {
+    logger.warn('webhook content quarantined', { requestId, reason: item.reason, eventId: item.eventId, eventType: item.eventType });
+  }
+  try {
+    const counts = await options.ingestor.ingest(batch, { requestId, receivedAt });
+    logger.info('webhook accepted', { requestId, keyId: verified.keyId, bytes: body.length, ...counts });
+    response.status(200).json(counts);
+  } catch (error) {
+    if (!(error instanceof IngestUnavailableError)) throw error;
+    logger.error('webhook not stored, asking the provider to retry', { requestId, error: error.message });
+    response.setHeader('Retry-After', String(options.retryAfterSeconds));
+    sendProblem(response, 503, 'storage-unavailable', 'Storage unavailable', 'The events could not be stored durably; retry later.');
+  }
+}
+
+/** The request as the provider signed it: path and authority come from configuration, not from the Host header. */
+function signedParts(request: Request, publicUrl: URL | undefined): SignedMessage {
+  const url = new URL(request.originalUrl, 'http://placeholder');
+  return {
+    method: request.method,
+    path: publicUrl?.pathname ?? url.pathname,
+    query: url.search,
+    authority: publicUrl?.host,
+    scheme: publicUrl?.protocol.slice(0, -1),
+    headers: request.headers,
+  };
+}

@@ -1,0 +1,113 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { PaymentEvent } from '../events/upvestEvents';
+import { withTimeout } from '../shared/withTimeout';
+import { EventJobData, QUARANTINE_JOB_NAME, QuarantineJobData } from '../queue/jobs';
+import { ClassifiedBatch, QuarantineItem } from './classifyBatch';
+
+export interface IngestCounts {
+  accepted: number;
+  duplicate: number;
+  ignored: number;
+  quarantined: number;
+}
+
+export interface IngestContext {
+  requestId: string;
+  receivedAt: Date;
+}
+
+/** Redis did not confirm the batch in time; nothing may be acknowledged, the provider must retry. */
+export class IngestUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IngestUnavailableError';
+  }
+}
+
+/**
+ * Makes a classified batch durable in Redis. Each event becomes one job whose id is the event id,
+ * so concurrent deliveries of the same event create one job. A marker key per event, written only
+ * after its job was added, lets later deliveries skip it and report it as a duplicate after the job
+ * itself has been removed; webhook_events in Postgres is the last line of deduplication.
+ */
+export class BatchIngestor {
+  constructor(
+    private readonly queue: Queue,
+    private readonly redis: Redis,
+    private readonly options: { prefix: string; dedupTtlSeconds: number; timeoutMs: number },
+  ) {}
+
+  async ingest(batch: ClassifiedBatch, context: IngestContext): Promise<IngestCounts> {
+    const { timeoutMs } = this.options;
+    try {
+      return await withTimeout(
+        this.enqueue(batch, context),
+        timeoutMs,
+        () => new IngestUnavailableError(`Redis did not confirm the batch within ${timeoutMs} ms`),
+      );
+    } catch (error) {
+      if (error instanceof IngestUnavailableError) throw error;
+      throw new IngestUnavailableError(`Redis failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async enqueue(batch: ClassifiedBatch, context: IngestContext): Promise<IngestCounts> {
+    const { events } = batch;
+    const markers = events.map((event) => this.markerKey(event.id));
+    const seen = markers.length > 0 ? await this.redis.mget(markers) : [];
+    const fresh = events.filter((_, index) => seen[index] === null);
+    const receivedAt = context.receivedAt.toISOString();
+
+    const jobs = [
+      ...fresh.map((event) => ({
+        name: event.type,
+        data: { event, receivedAt, requestId: context.requestId } satisfies EventJobData,
+        opts: { jobId: event.id },
+      })),
+      ...batch.quarantined.map((item) => ({
+        name: QUARANTINE_JOB_NAME,
+        data: quarantineJobData(item, receivedAt, context.requestId),
+        opts: { jobId: `quarantine-${item.contentSha256}` },
+      })),
+    ];
+    if (jobs.length > 0) await this.queue.addBulk(jobs);
+
+    const accepted = fresh.length > 0 ? await this.markAccepted(fresh) : 0;
+    return {
+      accepted,
+      duplicate: events.length - accepted,
+      ignored: [...batch.ignored.values()].reduce((sum, count) => sum + count, 0),
+      quarantined: batch.quarantined.length,
+    };
+  }
+
+  /** Sets the markers; a marker that another delivery set first means that delivery accepted the event. */
+  private async markAccepted(events: PaymentEvent[]): Promise<number> {
+    const pipeline = this.redis.pipeline();
+    for (const event of events) pipeline.set(this.markerKey(event.id), '1', 'EX', this.options.dedupTtlSeconds, 'NX');
+    const results = (await pipeline.exec()) ?? [];
+    let accepted = 0;
+    for (const [error, result] of results) {
+      if (error) throw error;
+      if (result === 'OK') accepted += 1;
+    }
+    return accepted;
+  }
+
+  private markerKey(eventId: string): string {
+    return `${this.options.prefix}:seen-event:${eventId}`;
+  }
+}
+
+function quarantineJobData(item: QuarantineItem, receivedAt: string, requestId: string): QuarantineJobData {
+  return {
+    reason: item.reason,
+    contentBase64: item.content.toString('base64'),
+    contentSha256: item.contentSha256,
+    eventId: item.eventId,
+    eventType: item.eventType,
+    receivedAt,
+    requestId,
+  };
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { PAYMENT_STATUSES, PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
+
+/** Authentic content that cannot be projected, kept for an operator instead of being rejected. */
+export interface QuarantineItem {
+  reason: string;
+  content: Buffer;
+  contentSha256: string;
+  eventId?: string;
+  eventType?: string;
+}
+
+export interface ClassifiedBatch {
+  /** Valid withdrawal and direct-debit events, at most once per event id. */
+  events: PaymentEvent[];
+  /** Events of types this service does not project, counted by type. */
+  ignored: Map<string, number>;
+  quarantined: QuarantineItem[];
+}
+
+const envelopeSchema = z.looseObject({ payload: z.array(z.unknown()).min(1) });
+
+/**
+ * Sorts the events of an authentic request into projectable, ignored and quarantined ones.
+ * It never throws: the provider blocks all later deliveries until a request is answered 2xx,
+ * so content we cannot use must be set aside, not refused.
+ */
+export function classifyBatch(body: Buffer): ClassifiedBatch {
+  const batch: ClassifiedBatch = { events: [], ignored: new Map(), quarantined: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    batch.quarantined.push(quarantineItem(`body is not JSON: ${(error as Error).message}`, body));
+    return batch;
+  }
+  const envelope = envelopeSchema.safeParse(parsed);
+  if (!envelope.success) {
+    batch.quarantined.push(quarantineItem(`body is not a {"payload":[...]} batch: ${describeIssues(envelope.error)}`, body));
+    return batch;
+  }
+  const seen = new Set<string>();
+  for (const element of envelope.data.payload) {
+    classifyEvent(element, batch, seen);
+  }
+  return batch;
+}
+
+function classifyEvent(element: unknown, batch: ClassifiedBatch, seen: Set<string>): void {
+  const type = isRecord(element) && typeof element.type === 'string' ? element.type : undefined;
+  const eventId = isRecord(element) && typeof element.id === 'string' ? element.id : undefined;
+  if (type === undefined) {
+    batch.quarantined.push(quarantineItem('event has no string "type"', jsonBytes(element), eventId));
+    return;
+  }
+  const kind = paymentKindOf(type);
+  if (kind === undefined) {
+    batch.ignored.set(type, (batch.ignored.get(type) ?? 0) + 1);
+    return;
+  }
+  const known = PAYMENT_STATUSES.some((status) => type === `${kind}.${status}`);
+  const result = known ? schemaFor(kind).safeParse(element) : undefined;
+  if (result === undefined || !result.success) {
+    const reason = result === undefined ? `unknown event type ${type}` : `invalid ${type} event: ${describeIssues(result.error)}`;
+    batch.quarantined.push(quarantineItem(reason, jsonBytes(element), eventId, type));
+    return;
+  }
+  const event = result.data as PaymentEvent;
+  if (seen.has(event.id)) return;
+  seen.add(event.id);
+  batch.events.push(event);
+}
+
+function jsonBytes(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+function quarantineItem(reason: string, content: Buffer, eventId?: string, eventType?: string): QuarantineItem {
+  const contentSha256 = createHash('sha256').update(content).digest('hex');
+  return { reason, content, contentSha256, eventId, eventType };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from './config/config';
+import { createLogger } from './logging/logger';
+import { startService } from './startService';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const service = await startService(config, logger);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal, timeoutMs: config.shutdownTimeoutMs });
+    const deadline = setTimeout(() => {
+      logger.error('shutdown timed out, exiting with work still open');
+      service.forceClose();
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    service.close().then(
+      () => {
+        clearTimeout(deadline);
+        process.exit(0);
+      },
+      (error) => {
+        logger.error('shutdown failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
