@@ -1,4 +1,4 @@
-const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 /**
  * Rewrites an RFC 3339 timestamp as UTC with exactly six fractional digits
@@ -9,17 +9,16 @@ const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[
 export function canonicalTimestamp(value: string): string | undefined {
   const match = RFC3339.exec(value);
   if (match === null) return undefined;
-  const [, date, time, fraction = '', offset] = match;
-  if (!isCalendarDate(date)) return undefined;
-  const wholeSeconds = Date.parse(`${date}T${time}${offset.toUpperCase()}`);
-  if (Number.isNaN(wholeSeconds)) return undefined;
-  const iso = new Date(wholeSeconds).toISOString();
-  const microseconds = fraction.padEnd(6, '0').slice(0, 6);
-  return `${iso.slice(0, 19)}.${microseconds}Z`;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
+    return undefined;
+  }
+  const offsetMinutes = match[8] !== undefined ? 0 : (match[9] === '-' ? -1 : 1) * (Number(match[10]) * 60 + Number(match[11]));
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  const microseconds = (match[7] ?? '').padEnd(6, '0').slice(0, 6);
+  return `${new Date(utc).toISOString().slice(0, 19)}.${microseconds}Z`;
 }
 
-// Date.parse rolls 2021-02-30 over to March instead of rejecting it.
-function isCalendarDate(date: string): boolean {
-  const midnight = Date.parse(`${date}T00:00:00Z`);
-  return !Number.isNaN(midnight) && new Date(midnight).toISOString().startsWith(date);
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

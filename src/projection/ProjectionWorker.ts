@@ -84,9 +84,7 @@ export class ProjectionWorker {
     const data = job.data as EventJobData;
     const event = parseEvent(data.event);
     try {
-      const outcome = await this.batcher.project({ event, receivedAt: data.receivedAt });
-      this.logger.debug('event projected', { eventId: event.id, eventType: event.type, outcome });
-      return outcome;
+      return await this.batcher.project({ event, receivedAt: data.receivedAt });
     } catch (error) {
       if (error instanceof PermanentProjectionError) throw new UnrecoverableError(error.message);
       throw error;

@@ -8,6 +8,8 @@ import IORedis, { Redis } from 'ioredis';
 export function createRedisConnection(url: string, role: 'producer' | 'worker'): Redis {
   return new IORedis(url, {
     connectTimeout: 5000,
+    // Commands issued in the same tick share one socket write: far fewer syscalls per job.
+    enableAutoPipelining: true,
     ...(role === 'producer' ? { maxRetriesPerRequest: 1, enableOfflineQueue: false } : { maxRetriesPerRequest: null }),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
