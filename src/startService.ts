@@ -15,6 +15,7 @@ import { ProjectionWorker } from './projection/ProjectionWorker';
 import { QuarantineStore } from './quarantine/QuarantineStore';
 import { defaultJobOptions, EVENTS_QUEUE_NAME } from './queue/jobs';
 import { createRedisConnection } from './queue/redisConnection';
+import { withTimeout } from './shared/withTimeout';
 import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, VerificationKeySet, verifyWebhookSignature } from './signature';
 
 export interface RunningService {
@@ -60,6 +61,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     };
     readinessChecks.push(redisReadiness(connection));
     closers.push(() => queue.close(), () => connection.quit());
+    // The producer connection fails fast instead of queueing commands; give it a moment to connect
+    // so that the first deliveries after a start are not answered 503 for nothing.
+    await withTimeout(queue.waitUntilReady(), 5000, () => new Error('Redis not reachable')).catch((error) =>
+      logger.warn('starting without Redis; deliveries are answered 503 until it is reachable', { error: error.message }),
+    );
   }
 
   let worker: ProjectionWorker | undefined;

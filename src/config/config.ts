@@ -85,12 +85,10 @@ export class ConfigError extends Error {
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const definedOnly = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environmentSchema.safeParse(definedOnly);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const verificationKeys = readVerificationKeys(definedOnly.UPVEST_WEBHOOK_JWKS, definedOnly.UPVEST_WEBHOOK_JWKS_FILE, problems);
+  if (!parsed.success) throw new ConfigError(problems);
   const env = parsed.data;
-  const problems: string[] = [];
-  const verificationKeys = readVerificationKeys(env.UPVEST_WEBHOOK_JWKS, env.UPVEST_WEBHOOK_JWKS_FILE, problems);
   if (verificationKeys === undefined && problems.length === 0 && env.NODE_ENV === 'production') {
     problems.push('UPVEST_WEBHOOK_JWKS or UPVEST_WEBHOOK_JWKS_FILE: required when NODE_ENV=production');
   }

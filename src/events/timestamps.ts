@@ -10,15 +10,27 @@ export function canonicalTimestamp(value: string): string | undefined {
   const match = RFC3339.exec(value);
   if (match === null) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const [offsetHours, offsetMinutes] = [Number(match[10] ?? 0), Number(match[11] ?? 0)];
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
     return undefined;
   }
-  const offsetMinutes = match[8] !== undefined ? 0 : (match[9] === '-' ? -1 : 1) * (Number(match[10]) * 60 + Number(match[11]));
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const offsetMs = (match[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  const iso = new Date(utcMilliseconds(year, month, day, hour, minute, second) - offsetMs).toISOString();
+  // Past year 9999 (or before 0000) toISOString switches to a six-digit, signed year.
+  if (iso.length !== 24) return undefined;
   const microseconds = (match[7] ?? '').padEnd(6, '0').slice(0, 6);
-  return `${new Date(utc).toISOString().slice(0, 19)}.${microseconds}Z`;
+  return `${iso.slice(0, 19)}.${microseconds}Z`;
+}
+
+// Date.UTC would read the years 0-99 as 1900-1999; setUTCFullYear takes them as they are.
+function utcMilliseconds(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utcMilliseconds(year, month + 1, 0)).getUTCDate();
 }

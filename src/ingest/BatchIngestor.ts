@@ -63,7 +63,7 @@ export class BatchIngestor {
       ...fresh.map((event) => ({
         name: event.type,
         data: { event, receivedAt, requestId: context.requestId } satisfies EventJobData,
-        opts: { jobId: event.id },
+        opts: { jobId: event.id.toLowerCase() },
       })),
       ...batch.quarantined.map((item) => ({
         name: QUARANTINE_JOB_NAME,
@@ -96,7 +96,7 @@ export class BatchIngestor {
   }
 
   private markerKey(eventId: string): string {
-    return `${this.options.prefix}:seen-event:${eventId}`;
+    return `${this.options.prefix}:seen-event:${eventId.toLowerCase()}`;
   }
 }
 

@@ -27,6 +27,15 @@ const envelopeSchema = z.looseObject({ payload: z.array(z.unknown()).min(1) });
  * so content we cannot use must be set aside, not refused.
  */
 export function classifyBatch(body: Buffer): ClassifiedBatch {
+  try {
+    return classifyParsedBatch(body);
+  } catch (error) {
+    // E.g. JSON nested so deep that re-encoding one event overflows the stack: keep the whole body.
+    return { events: [], ignored: new Map(), quarantined: [quarantineItem(`batch could not be classified: ${(error as Error).message}`, body)] };
+  }
+}
+
+function classifyParsedBatch(body: Buffer): ClassifiedBatch {
   const batch: ClassifiedBatch = { events: [], ignored: new Map(), quarantined: [] };
   let parsed: unknown;
   try {
@@ -67,8 +76,9 @@ function classifyEvent(element: unknown, batch: ClassifiedBatch, seen: Set<strin
     return;
   }
   const event = result.data as PaymentEvent;
-  if (seen.has(event.id)) return;
-  seen.add(event.id);
+  // Postgres compares uuids case-insensitively; so must every other deduplication step.
+  if (seen.has(event.id.toLowerCase())) return;
+  seen.add(event.id.toLowerCase());
   batch.events.push(event);
 }
 

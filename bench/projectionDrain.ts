@@ -1,0 +1,129 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { Client } from 'pg';
+import { Config } from '../src/config/config';
+import { defaultJobOptions, EVENTS_QUEUE_NAME, EventJobData } from '../src/queue/jobs';
+import { createRedisConnection } from '../src/queue/redisConnection';
+import { inBatches } from './inBatches';
+import { ProjectionWorkload } from './paymentEvents';
+
+const ENQUEUE_CHUNK = 1000;
+const POLL_INTERVAL_MS = 25;
+const DRAIN_TIMEOUT_MS = 90_000;
+
+export interface DrainResult {
+  events: number;
+  /** From the first addBulk until webhook_events held every event. */
+  elapsedMs: number;
+  /** From the first addBulk until the last one returned; the worker drains meanwhile. */
+  enqueueMs: number;
+}
+
+/**
+ * Queues the workload exactly as the API does (BatchIngestor: one job per event, named after its
+ * type, jobId = event id, the service's queue, prefix and default job options) while a worker
+ * process drains it, and times until the last event's row is committed. Each batch of the worker
+ * writes webhook_events, the payment rows and the history in one transaction, so counting
+ * webhook_events counts committed events.
+ */
+export async function drainProjection(config: Config, workload: ProjectionWorkload, signal: AbortSignal): Promise<DrainResult> {
+  const database = await connect(config.database.url);
+  const connection = createRedisConnection(config.redis.url, 'producer');
+  const queue = new Queue(EVENTS_QUEUE_NAME, {
+    connection,
+    prefix: config.redis.prefix,
+    defaultJobOptions: defaultJobOptions(config.worker.attempts),
+  });
+  // As in the service: without listeners a Redis hiccup would be an uncaught 'error' event.
+  // A failed addBulk still rejects, and a stalled drain ends in the timeout below.
+  connection.on('error', () => undefined);
+  queue.on('error', () => undefined);
+  // On an interrupt the cleanup deletes the run's keys; closing the connection at once makes sure
+  // no addBulk of this loop lands after that and leaves jobs behind.
+  const stopEnqueueing = () => connection.disconnect();
+  signal.addEventListener('abort', stopEnqueueing);
+  try {
+    const before = await countEvents(database);
+    if (before !== 0) throw new Error(`webhook_events already holds ${before} rows before the drain`);
+    await queue.waitUntilReady();
+
+    // Built before the clock starts: only enqueueing and projecting are timed.
+    const receivedAt = new Date().toISOString();
+    const chunks = inBatches(workload.events, ENQUEUE_CHUNK).map((events, index) =>
+      events.map((event) => ({
+        name: event.type,
+        data: { event, receivedAt, requestId: `bench-projection-${index}` } satisfies EventJobData,
+        opts: { jobId: event.id },
+      })),
+    );
+
+    const started = performance.now();
+    for (const chunk of chunks) {
+      signal.throwIfAborted();
+      await queue.addBulk(chunk);
+    }
+    const enqueueMs = performance.now() - started;
+    const total = workload.events.length;
+    const deadline = started + DRAIN_TIMEOUT_MS;
+    let committed = 0;
+    while (committed < total) {
+      signal.throwIfAborted();
+      if (performance.now() > deadline) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+        throw new Error(`only ${committed} of ${total} events projected after ${DRAIN_TIMEOUT_MS} ms; jobs: ${JSON.stringify(counts)}`);
+      }
+      await sleep(POLL_INTERVAL_MS);
+      committed = await countEvents(database);
+    }
+    return { events: total, elapsedMs: performance.now() - started, enqueueMs };
+  } finally {
+    signal.removeEventListener('abort', stopEnqueueing);
+    await queue.close();
+    connection.disconnect();
+    await database.end();
+  }
+}
+
+/**
+ * Checks the end state: one row per payment, one history row per event, and every payment
+ * CONFIRMED (the late CANCELLED of direct debits must not win). Returns the problems found.
+ */
+export async function checkProjection(config: Config, workload: ProjectionWorkload): Promise<string[]> {
+  const database = await connect(config.database.url);
+  try {
+    const { rows } = await database.query<{ payments: string; history: string; not_confirmed: string }>(`
+      SELECT (SELECT count(*) FROM withdrawals) + (SELECT count(*) FROM direct_debits) AS payments,
+             (SELECT count(*) FROM payment_status_history) AS history,
+             (SELECT count(*) FROM withdrawals WHERE status <> 'CONFIRMED')
+               + (SELECT count(*) FROM direct_debits WHERE status <> 'CONFIRMED') AS not_confirmed`);
+    const payments = Number(rows[0].payments);
+    const history = Number(rows[0].history);
+    const notConfirmed = Number(rows[0].not_confirmed);
+    const expectedPayments = workload.withdrawals + workload.directDebits;
+    const problems: string[] = [];
+    if (payments !== expectedPayments) problems.push(`withdrawals + direct_debits hold ${payments} rows, expected ${expectedPayments}`);
+    if (history !== workload.events.length) problems.push(`payment_status_history holds ${history} rows, expected ${workload.events.length}`);
+    if (notConfirmed !== 0) problems.push(`${notConfirmed} payments are not CONFIRMED`);
+    return problems;
+  } finally {
+    await database.end();
+  }
+}
+
+/**
+ * A pg Client without an 'error' listener takes the process down when its connection is ended
+ * from the server side, as the DROP DATABASE ... WITH (FORCE) of an interrupted run does. The
+ * query in flight, if any, still rejects, so nothing is lost by listening.
+ */
+async function connect(databaseUrl: string): Promise<Client> {
+  const database = new Client({ connectionString: databaseUrl });
+  database.on('error', () => undefined);
+  await database.connect();
+  return database;
+}
+
+async function countEvents(database: Client): Promise<number> {
+  const { rows } = await database.query<{ count: string }>('SELECT count(*) AS count FROM webhook_events');
+  return Number(rows[0].count);
+}

@@ -1,0 +1,253 @@
+import crypto from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../../src/config/config';
+import { generateKeyPair, type KeyPair } from '../../../src/signature';
+
+/** The problems of the ConfigError that loading `env` throws; fails the test when it does not throw one. */
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe('loadConfig', () => {
+  let keyPair: KeyPair;
+  let directory: string;
+
+  beforeAll(() => {
+    keyPair = generateKeyPair('p521');
+    directory = mkdtempSync(path.join(tmpdir(), 'config-test-'));
+  });
+
+  afterAll(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  function writeTempFile(name: string, content: string): string {
+    const file = path.join(directory, name);
+    writeFileSync(file, content);
+    return file;
+  }
+
+  describe('defaults', () => {
+    it('gives the documented defaults for an empty environment', () => {
+      const config = loadConfig({});
+
+      expect(config.environment).toBe('development');
+      expect(config.role).toBe('all');
+      expect(config.port).toBe(3000);
+      expect(config.logLevel).toBe('info');
+      expect(config.database).toEqual({ url: 'postgresql://postgres@127.0.0.1:5432/upvest_webhooks', poolSize: 10, migrateOnStart: true });
+      expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'upvest-webhooks' });
+      expect(config.webhook).toEqual({
+        path: '/webhooks/upvest',
+        publicUrl: undefined,
+        bodyLimitBytes: 5 * 1024 * 1024,
+        verificationKeys: undefined,
+      });
+      expect(config.signature).toEqual({ baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: false });
+      expect(config.ingest).toEqual({ timeoutMs: 2000, retryAfterSeconds: 5, dedupTtlSeconds: 7 * 24 * 3600 });
+      expect(config.worker).toEqual({
+        concurrency: 1000,
+        batchSize: 500,
+        batchWaitMs: 10,
+        attempts: 50,
+        backoffMs: 1000,
+        backoffMaxMs: 300000,
+        lockDurationMs: 30000,
+      });
+      expect(config.shutdownTimeoutMs).toBe(25000);
+    });
+
+    it('allows a body limit comfortably above the provider maximum package size of 1 MiB', () => {
+      expect(loadConfig({}).webhook.bodyLimitBytes).toBeGreaterThan(1024 * 1024);
+    });
+
+    it('treats empty and undefined variables as unset', () => {
+      const config = loadConfig({ PORT: '', ROLE: undefined, REDIS_URL: '', UPVEST_WEBHOOK_JWKS: '' });
+      expect(config.port).toBe(3000);
+      expect(config.role).toBe('all');
+      expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+      expect(config.webhook.verificationKeys).toBeUndefined();
+    });
+
+    it('ignores variables it does not know', () => {
+      expect(() => loadConfig({ PATH: '/usr/bin', HOME: '/root', SOMETHING_ELSE: 'x' })).not.toThrow();
+    });
+  });
+
+  describe('explicit values', () => {
+    it('reads numbers, roles, URLs and flags', () => {
+      const config = loadConfig({
+        PORT: '8080',
+        ROLE: 'worker',
+        DATABASE_URL: 'postgres://user:secret@db:5432/payments',
+        REDIS_URL: 'rediss://cache:6380',
+        MIGRATE_ON_START: '0',
+        SIGNATURE_ENFORCE_EXPIRES: 'true',
+        SIGNATURE_BASE_FORMAT: 'v15',
+        SIGNATURE_MAX_AGE_SECONDS: '300',
+        WEBHOOK_BODY_LIMIT_BYTES: '2097152',
+        PROJECTION_BATCH_SIZE: '50',
+      });
+
+      expect(config.port).toBe(8080);
+      expect(config.role).toBe('worker');
+      expect(config.database.url).toBe('postgres://user:secret@db:5432/payments');
+      expect(config.database.migrateOnStart).toBe(false);
+      expect(config.redis.url).toBe('rediss://cache:6380');
+      expect(config.signature).toMatchObject({ baseFormat: 'v15', maxAgeSeconds: 300, enforceExpires: true });
+      expect(config.webhook.bodyLimitBytes).toBe(2097152);
+      expect(config.worker.batchSize).toBe(50);
+    });
+
+    it.each(['all', 'api', 'worker'])('accepts ROLE=%s', (role) => {
+      expect(loadConfig({ ROLE: role }).role).toBe(role);
+    });
+
+    it('parses WEBHOOK_PUBLIC_URL into a URL', () => {
+      const { publicUrl } = loadConfig({ WEBHOOK_PUBLIC_URL: 'https://hooks.example.com:8443/upvest/webhooks?x=1' }).webhook;
+      expect(publicUrl).toBeInstanceOf(URL);
+      expect(publicUrl?.protocol).toBe('https:');
+      expect(publicUrl?.host).toBe('hooks.example.com:8443');
+      expect(publicUrl?.pathname).toBe('/upvest/webhooks');
+    });
+  });
+
+  describe('invalid values', () => {
+    it('names every invalid variable in one ConfigError', () => {
+      const problems = problemsOf({ PORT: 'abc', ROLE: 'x', REDIS_URL: 'http://x' });
+      expect(problems).toHaveLength(3);
+      expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['PORT', 'REDIS_URL', 'ROLE']);
+    });
+
+    it('throws a ConfigError whose message lists every problem', () => {
+      let thrown: unknown;
+      try {
+        loadConfig({ PORT: 'abc', ROLE: 'x' });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect(thrown).toBeInstanceOf(Error);
+      const error = thrown as ConfigError;
+      expect(error.name).toBe('ConfigError');
+      expect(error.message).toMatch(/^Invalid configuration:\n/);
+      for (const problem of error.problems) expect(error.message).toContain(`  - ${problem}`);
+    });
+
+    it.each([
+      ['PORT', '70000'],
+      ['PORT', '-1'],
+      ['PORT', '80.5'],
+      ['ROLE', 'ALL'],
+      ['LOG_LEVEL', 'trace'],
+      ['DATABASE_URL', 'mysql://db/payments'],
+      ['DATABASE_URL', 'not a url'],
+      ['DATABASE_POOL_SIZE', '0'],
+      ['MIGRATE_ON_START', 'yes'],
+      ['REDIS_URL', 'http://x'],
+      ['WEBHOOK_PATH', 'webhooks/upvest'],
+      ['WEBHOOK_PUBLIC_URL', 'ftp://hooks.example.com/upvest'],
+      ['WEBHOOK_PUBLIC_URL', 'hooks.example.com/upvest'],
+      ['WEBHOOK_BODY_LIMIT_BYTES', '100'],
+      ['SIGNATURE_BASE_FORMAT', 'v7'],
+      ['SIGNATURE_CLOCK_SKEW_SECONDS', '-5'],
+      ['INGEST_TIMEOUT_MS', '10'],
+      ['PROJECTION_BATCH_SIZE', '0'],
+    ])('rejects %s=%s and names the variable', (variable, value) => {
+      const problems = problemsOf({ [variable]: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0].startsWith(`${variable}: `)).toBe(true);
+    });
+
+    it('rejects a maximum back-off below the base back-off', () => {
+      expect(problemsOf({ JOB_BACKOFF_MS: '5000', JOB_BACKOFF_MAX_MS: '1000' })).toEqual([
+        'JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS',
+      ]);
+    });
+  });
+
+  describe('verification keys (JWKS)', () => {
+    it('reads an inline JWKS', () => {
+      const keys = loadConfig({ UPVEST_WEBHOOK_JWKS: JSON.stringify(keyPair.jwks) }).webhook.verificationKeys;
+      expect(keys?.kids).toEqual([keyPair.kid]);
+      expect(keys?.get(keyPair.kid)?.algorithm).toBe('ecdsa-p521-sha512');
+    });
+
+    it('reads a JWKS from a file', () => {
+      const file = writeTempFile('jwks.json', JSON.stringify(keyPair.jwks));
+      const keys = loadConfig({ UPVEST_WEBHOOK_JWKS_FILE: file }).webhook.verificationKeys;
+      expect(keys?.kids).toEqual([keyPair.kid]);
+    });
+
+    it('refuses both an inline JWKS and a JWKS file', () => {
+      const file = writeTempFile('both.json', JSON.stringify(keyPair.jwks));
+      expect(problemsOf({ UPVEST_WEBHOOK_JWKS: JSON.stringify(keyPair.jwks), UPVEST_WEBHOOK_JWKS_FILE: file })).toEqual([
+        'UPVEST_WEBHOOK_JWKS and UPVEST_WEBHOOK_JWKS_FILE: set only one of them',
+      ]);
+    });
+
+    it('names UPVEST_WEBHOOK_JWKS when the inline JWKS is not JSON', () => {
+      expect(problemsOf({ UPVEST_WEBHOOK_JWKS: '{"keys": [' })).toEqual(['UPVEST_WEBHOOK_JWKS: not valid JSON']);
+    });
+
+    it('names UPVEST_WEBHOOK_JWKS_FILE when the file is not JSON', () => {
+      const file = writeTempFile('broken.json', 'keys: []');
+      expect(problemsOf({ UPVEST_WEBHOOK_JWKS_FILE: file })).toEqual(['UPVEST_WEBHOOK_JWKS_FILE: not valid JSON']);
+    });
+
+    it('names UPVEST_WEBHOOK_JWKS_FILE when the file cannot be read', () => {
+      const missing = path.join(directory, 'missing.json');
+      expect(problemsOf({ UPVEST_WEBHOOK_JWKS_FILE: missing })).toEqual([`UPVEST_WEBHOOK_JWKS_FILE: cannot read ${missing} (ENOENT)`]);
+    });
+
+    it('names the variable when the JWKS holds a key of an unsupported type', () => {
+      const { publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+      const jwks = JSON.stringify({ keys: [{ kid: 'k1', ...publicKey.export({ format: 'jwk' }) }] });
+
+      const [inlineProblem] = problemsOf({ UPVEST_WEBHOOK_JWKS: jwks });
+      expect(inlineProblem).toMatch(/^UPVEST_WEBHOOK_JWKS: JWKS key "k1" is unusable: unsupported key type secp256k1/);
+
+      const [fileProblem] = problemsOf({ UPVEST_WEBHOOK_JWKS_FILE: writeTempFile('secp256k1.json', jwks) });
+      expect(fileProblem).toMatch(/^UPVEST_WEBHOOK_JWKS_FILE: JWKS key "k1" is unusable/);
+    });
+
+    it('names the variable when the JSON is not a JWKS', () => {
+      expect(problemsOf({ UPVEST_WEBHOOK_JWKS: '{"keys":[]}' })).toEqual(['UPVEST_WEBHOOK_JWKS: JWKS contains no keys']);
+      expect(problemsOf({ UPVEST_WEBHOOK_JWKS: '[]' })).toEqual(['UPVEST_WEBHOOK_JWKS: JWKS must be an object with a "keys" array']);
+    });
+
+    it('requires a JWKS when NODE_ENV=production', () => {
+      expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['UPVEST_WEBHOOK_JWKS or UPVEST_WEBHOOK_JWKS_FILE: required when NODE_ENV=production']);
+    });
+
+    it('starts in production with a JWKS', () => {
+      const config = loadConfig({ NODE_ENV: 'production', UPVEST_WEBHOOK_JWKS: JSON.stringify(keyPair.jwks) });
+      expect(config.environment).toBe('production');
+      expect(config.webhook.verificationKeys?.kids).toEqual([keyPair.kid]);
+    });
+
+    it('reports a broken JWKS in production once, not also as missing', () => {
+      expect(problemsOf({ NODE_ENV: 'production', UPVEST_WEBHOOK_JWKS: 'x' })).toEqual(['UPVEST_WEBHOOK_JWKS: not valid JSON']);
+    });
+
+    it('reports a JWKS problem together with a back-off problem', () => {
+      expect(problemsOf({ UPVEST_WEBHOOK_JWKS: 'x', JOB_BACKOFF_MS: '5000', JOB_BACKOFF_MAX_MS: '1000' })).toEqual([
+        'UPVEST_WEBHOOK_JWKS: not valid JSON',
+        'JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS',
+      ]);
+    });
+  });
+
+  it('names an invalid variable and an invalid JWKS together in one ConfigError', () => {
+    const problems = problemsOf({ PORT: 'abc', UPVEST_WEBHOOK_JWKS: '{' });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['PORT', 'UPVEST_WEBHOOK_JWKS']);
+  });
+});
