@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Config } from './config/config';
-import { applyMigrations, APPLIED_MIGRATIONS_SQL, ensureDatabaseExists, pendingMigrationNames, readMigrations } from './database/migrations';
+import { APPLIED_MIGRATIONS_SQL, migrateDatabase, pendingMigrationNames, readMigrations } from './database/migrations';
 import { createPrismaClient, PrismaClient } from './database/prismaClient';
 import { createApp } from './http/createApp';
 import { ReadinessCheck } from './http/healthRoutes';
@@ -104,9 +104,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 }
 
 async function migrate(config: Config, logger: Logger): Promise<void> {
-  if (await ensureDatabaseExists(config.database.url)) logger.info('database created');
-  const applied = await applyMigrations(config.database.url);
-  if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+  const { created, applied } = await migrateDatabase(config.database.url);
+  if (created || applied.length > 0) logger.info('database migrated', { created, migrations: applied });
 }
 
 function verificationKeys(config: Config, logger: Logger): VerificationKeySet {

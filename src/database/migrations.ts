@@ -92,6 +92,12 @@ export async function applyMigrations(databaseUrl: string, migrations = readMigr
   }
 }
 
+/** What `npm start` and `npm run migrate` do: create the database if needed, then apply what is pending. */
+export async function migrateDatabase(databaseUrl: string): Promise<{ created: boolean; applied: string[] }> {
+  const created = await ensureDatabaseExists(databaseUrl);
+  return { created, applied: await applyMigrations(databaseUrl) };
+}
+
 export const APPLIED_MIGRATIONS_SQL =
   'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
 
