@@ -176,14 +176,17 @@ async function measureIngest(
   const server = await ServerProcess.start(name, args, environment);
   try {
     const cpuBefore = server.cpuSeconds();
-    const load = await runLoadGenerator({
-      url: `http://127.0.0.1:${server.port}${webhookPath}`,
-      requestsFile,
-      warmupRequests: WARMUP_REQUESTS,
-      concurrency: CONCURRENCY,
-      maxRequests: TIMED_REQUESTS,
-      maxSeconds: MAX_SECONDS,
-    });
+    const load = await runLoadGenerator(
+      {
+        url: `http://127.0.0.1:${server.port}${webhookPath}`,
+        requestsFile,
+        warmupRequests: WARMUP_REQUESTS,
+        concurrency: CONCURRENCY,
+        maxRequests: TIMED_REQUESTS,
+        maxSeconds: MAX_SECONDS,
+      },
+      interruption.signal,
+    );
     server.assertRunning();
     return { load, peakRssMb: server.peakRssMb(), cpuSeconds: server.cpuSeconds() - cpuBefore };
   } finally {

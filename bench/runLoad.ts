@@ -35,10 +35,13 @@ export interface LoadResult {
  * server being measured inside one event loop. fork() passes on process.execArgv, which carries
  * tsx's loader when the bench runs under tsx, so the child can be TypeScript too.
  */
-export function runLoadGenerator(options: LoadOptions): Promise<LoadResult> {
+export function runLoadGenerator(options: LoadOptions, signal: AbortSignal): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, 'loadGenerator.ts'), [JSON.stringify(options)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // On an interrupt the load must stop first: a server keeps serving busy keep-alive
+      // connections after server.close(), so it could not shut down while they are loaded.
+      signal,
     });
     let result: LoadResult | undefined;
     child.on('message', (message) => {

@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Config } from './config/config';
+import { sqlStateOf, UNDEFINED_TABLE } from './database/databaseErrors';
 import { APPLIED_MIGRATIONS_SQL, migrateDatabase, pendingMigrationNames, readMigrations } from './database/migrations';
 import { createPrismaClient, PrismaClient } from './database/prismaClient';
 import { createApp } from './http/createApp';
@@ -123,7 +124,10 @@ function postgresReadiness(prisma: PrismaClient): ReadinessCheck {
   return {
     name: 'postgres',
     async check() {
-      const rows = await prisma.$queryRawUnsafe<Array<{ migration_name: string }>>(APPLIED_MIGRATIONS_SQL);
+      const rows = await prisma.$queryRawUnsafe<Array<{ migration_name: string }>>(APPLIED_MIGRATIONS_SQL).catch((error) => {
+        if (sqlStateOf(error) === UNDEFINED_TABLE) return []; // no _prisma_migrations yet: nothing applied
+        throw error;
+      });
       const pending = pendingMigrationNames(migrations, rows.map((row) => row.migration_name));
       if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
     },

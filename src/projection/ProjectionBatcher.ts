@@ -1,4 +1,4 @@
-import { isPermanentDatabaseError } from './databaseErrors';
+import { isPermanentDatabaseError } from '../database/databaseErrors';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
 
 /** The event cannot be projected however often it is retried; the message says why. */

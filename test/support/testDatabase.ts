@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { applyMigrations, ensureDatabaseExists } from '../../src/database/migrations';
+import { migrateDatabase } from '../../src/database/migrations';
 
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432';
 
@@ -13,8 +13,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `upvest_webhooks_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const url = `${SERVER_URL}/${name}`;
-  await ensureDatabaseExists(url);
-  await applyMigrations(url);
+  await migrateDatabase(url);
   return {
     url,
     async drop() {

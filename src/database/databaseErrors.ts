@@ -1,3 +1,5 @@
+export const UNDEFINED_TABLE = '42P01';
+
 /**
  * A database error that retrying cannot fix: bad data (SQLSTATE class 22) or a violated
  * constraint (class 23). Everything else, above all an unreachable server, is treated as
@@ -8,7 +10,7 @@ export function isPermanentDatabaseError(error: unknown): boolean {
   return sqlState !== undefined && (sqlState.startsWith('22') || sqlState.startsWith('23'));
 }
 
-function sqlStateOf(error: unknown): string | undefined {
+export function sqlStateOf(error: unknown): string | undefined {
   const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } })?.meta;
   const code = meta?.driverAdapterError?.cause?.originalCode ?? (error as { code?: unknown })?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;

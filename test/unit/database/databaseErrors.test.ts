@@ -1,4 +1,4 @@
-import { isPermanentDatabaseError } from '../../../src/projection/databaseErrors';
+import { isPermanentDatabaseError } from '../../../src/database/databaseErrors';
 import { prismaDatabaseError } from '../builders';
 
 describe('isPermanentDatabaseError', () => {
