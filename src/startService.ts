@@ -85,7 +85,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   }
   closers.push(() => prisma.$disconnect());
 
-  const server = createApp({ logger, readinessChecks, webhook }).listen(config.port);
+  const app = createApp({ logger, readinessChecks, webhook });
+  const server = app.listen(config.port);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   logger.info('service started', { role: config.role, port, webhookPath: runsApi ? config.webhook.path : undefined });
@@ -93,6 +94,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   return {
     port,
     async close() {
+      app.locals.shuttingDown = true;
       // The HTTP server and the worker drain in parallel; connections close after both.
       await Promise.all([closeServer(server), worker?.close()]);
       for (const close of closers) await close().catch((error) => logger.warn('error while closing', { error: String(error) }));

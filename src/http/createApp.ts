@@ -17,6 +17,13 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.locals.shuttingDown = false;
+  // Once shutdown began, every answer closes its connection: a keep-alive connection that keeps
+  // carrying requests would otherwise hold server.close() open until the shutdown timeout.
+  app.use((request, response, next) => {
+    if (request.app.locals.shuttingDown) response.setHeader('Connection', 'close');
+    next();
+  });
   app.use(assignRequestId);
   app.use(healthRoutes(options.readinessChecks));
   if (options.webhook) app.use(webhookRoute({ ...options.webhook, logger: options.logger }));

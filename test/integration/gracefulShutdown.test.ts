@@ -1,0 +1,59 @@
+import { Agent, request as httpRequest } from 'node:http';
+import { batchOf, withdrawalEvent } from '../support/paymentEvents';
+import { signedHeaders, startTestService, TestService } from '../support/testService';
+
+let harness: TestService;
+
+beforeAll(async () => {
+  harness = await startTestService();
+});
+
+afterAll(async () => {
+  await harness.prisma.$disconnect().catch(() => undefined);
+  await harness.database.drop();
+});
+
+/** Delivers one signed batch over a keep-alive connection of `agent`. */
+function deliver(agent: Agent, port: number): Promise<number> {
+  const body = batchOf(withdrawalEvent());
+  return new Promise((resolve, reject) => {
+    const call = httpRequest(
+      { host: '127.0.0.1', port, path: '/webhooks/upvest', method: 'POST', agent, headers: signedHeaders(body) },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    call.on('error', reject);
+    call.end(body);
+  });
+}
+
+describe('graceful shutdown', () => {
+  it('finishes in-flight requests and closes even while keep-alive clients keep sending', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    let sending = true;
+    const statuses: number[] = [];
+    const clients = Array.from({ length: 8 }, async () => {
+      while (sending) {
+        try {
+          statuses.push(await deliver(agent, harness.service.port));
+        } catch {
+          return; // the server stopped accepting connections
+        }
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const startedAt = Date.now();
+    await harness.stop();
+    const closeMs = Date.now() - startedAt;
+    sending = false;
+    await Promise.all(clients);
+    agent.destroy();
+
+    expect(closeMs).toBeLessThan(5000);
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+  });
+});
