@@ -139,7 +139,7 @@ async function projectionPhase(config: Config, environment: NodeJS.ProcessEnv): 
       scenario: `projection drain ${formatNumber(total, 0)} events`,
       eventsPerSecond: rate,
       peakRssMb,
-      sample: `${total} events in ${seconds(drained.elapsedMs)} s (enqueued in ${seconds(drained.enqueueMs)} s), worker CPU ${cpuSeconds.toFixed(1)} s`,
+      sample: `${total} queued events drained in ${seconds(drained.elapsedMs)} s (enqueued before, in ${seconds(drained.enqueueMs)} s), worker CPU ${cpuSeconds.toFixed(1)} s`,
     },
     target: { name: `projection >= ${formatNumber(PROJECTION_TARGET, 0)} events/s`, value: formatNumber(rate, 0), met: rate >= PROJECTION_TARGET },
   };

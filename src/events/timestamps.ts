@@ -15,11 +15,13 @@ export function canonicalTimestamp(value: string): string | undefined {
     return undefined;
   }
   if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const microseconds = (match[7] ?? '').padEnd(6, '0').slice(0, 6);
+  // UTC already (the provider's usual form): the digits can be copied as they are.
+  if (match[8] !== undefined) return `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}.${microseconds}Z`;
   const offsetMs = (match[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   const iso = new Date(utcMilliseconds(year, month, day, hour, minute, second) - offsetMs).toISOString();
   // Past year 9999 (or before 0000) toISOString switches to a six-digit, signed year.
   if (iso.length !== 24) return undefined;
-  const microseconds = (match[7] ?? '').padEnd(6, '0').slice(0, 6);
   return `${iso.slice(0, 19)}.${microseconds}Z`;
 }
 
@@ -31,6 +33,9 @@ function utcMilliseconds(year: number, month: number, day: number, hour = 0, min
   return date.getTime();
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(utcMilliseconds(year, month + 1, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
