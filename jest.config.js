@@ -6,4 +6,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   maxWorkers: 2,
   testTimeout: 30000,
+  // A safety net for CI: a stray handle must fail loudly in a test, not hang the whole run.
+  forceExit: true,
 };

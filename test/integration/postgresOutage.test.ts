@@ -4,7 +4,7 @@ import { EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
 import { batchOf, withdrawalEvent } from '../support/paymentEvents';
 import { TcpProxy } from '../support/tcpProxy';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
-import { eventually, startTestService, TestService } from '../support/testService';
+import { deleteRedisKeys, eventually, startTestService, TestService } from '../support/testService';
 
 let database: TestDatabase;
 let proxy: TcpProxy;
@@ -29,6 +29,7 @@ afterAll(async () => {
   await queue.close();
   await redis.quit();
   await proxy.close();
+  await deleteRedisKeys(harness.redisPrefix);
   await database.drop();
 });
 
