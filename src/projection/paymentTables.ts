@@ -6,9 +6,32 @@ import { PaymentFields, PaymentUpdate } from './paymentState';
 export interface PaymentTable {
   kind: PaymentKind;
   table: 'withdrawals' | 'direct_debits';
-  /** Descriptive columns and their SQL types, in table order. */
+  /** Descriptive columns and their SQL types. */
   columns: ReadonlyArray<readonly [name: string, sqlType: string]>;
   fieldsOf(event: PaymentEvent): PaymentFields;
+}
+
+/** The descriptive columns both kinds share; each adds its account reference and amount. */
+const SHARED_COLUMNS = [
+  ['user_id', 'uuid'],
+  ['account_group_id', 'uuid'],
+  ['currency', 'text'],
+  ['remittance_information', 'text'],
+  ['purpose_code', 'text'],
+  ['created_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+] as const;
+
+function sharedFields(object: PaymentEvent['object']): PaymentFields {
+  return {
+    user_id: object.user_id,
+    account_group_id: object.account_group_id,
+    currency: object.currency,
+    remittance_information: object.remittance_information ?? null,
+    purpose_code: object.purpose_code ?? null,
+    created_at: timestampOrNull(object.created_at),
+    updated_at: timestampOrNull(object.updated_at),
+  };
 }
 
 function timestampOrNull(value: string | undefined): string | null {
@@ -18,60 +41,20 @@ function timestampOrNull(value: string | undefined): string | null {
 const withdrawals: PaymentTable = {
   kind: 'WITHDRAWAL',
   table: 'withdrawals',
-  columns: [
-    ['user_id', 'uuid'],
-    ['account_group_id', 'uuid'],
-    ['reference_account_id', 'uuid'],
-    ['amount', 'numeric'],
-    ['currency', 'text'],
-    ['remittance_information', 'text'],
-    ['purpose_code', 'text'],
-    ['created_at', 'timestamptz'],
-    ['updated_at', 'timestamptz'],
-  ],
+  columns: [['reference_account_id', 'uuid'], ['amount', 'numeric'], ...SHARED_COLUMNS],
   fieldsOf(event) {
-    const object = (event as WithdrawalEvent).object;
-    return {
-      user_id: object.user_id,
-      account_group_id: object.account_group_id,
-      reference_account_id: object.reference_account_id,
-      amount: object.amount,
-      currency: object.currency,
-      remittance_information: object.remittance_information,
-      purpose_code: object.purpose_code ?? null,
-      created_at: timestampOrNull(object.created_at),
-      updated_at: timestampOrNull(object.updated_at),
-    };
+    const { object } = event as WithdrawalEvent;
+    return { reference_account_id: object.reference_account_id, amount: object.amount, ...sharedFields(object) };
   },
 };
 
 const directDebits: PaymentTable = {
   kind: 'DIRECT_DEBIT',
   table: 'direct_debits',
-  columns: [
-    ['user_id', 'uuid'],
-    ['account_group_id', 'uuid'],
-    ['mandate_id', 'uuid'],
-    ['cash_amount', 'numeric'],
-    ['currency', 'text'],
-    ['remittance_information', 'text'],
-    ['purpose_code', 'text'],
-    ['created_at', 'timestamptz'],
-    ['updated_at', 'timestamptz'],
-  ],
+  columns: [['mandate_id', 'uuid'], ['cash_amount', 'numeric'], ...SHARED_COLUMNS],
   fieldsOf(event) {
-    const object = (event as DirectDebitEvent).object;
-    return {
-      user_id: object.user_id,
-      account_group_id: object.account_group_id,
-      mandate_id: object.mandate_id,
-      cash_amount: object.cash_amount,
-      currency: object.currency,
-      remittance_information: object.remittance_information ?? null,
-      purpose_code: object.purpose_code ?? null,
-      created_at: timestampOrNull(object.created_at),
-      updated_at: timestampOrNull(object.updated_at),
-    };
+    const { object } = event as DirectDebitEvent;
+    return { mandate_id: object.mandate_id, cash_amount: object.cash_amount, ...sharedFields(object) };
   },
 };
 
