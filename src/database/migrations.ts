@@ -27,7 +27,7 @@ export function readMigrations(directory = MIGRATIONS_DIR): Migration[] {
 }
 
 /** Creates the database named in the URL when it does not exist yet (Prisma's CLI would, but cannot run here). */
-export async function ensureDatabaseExists(databaseUrl: string): Promise<boolean> {
+async function ensureDatabaseExists(databaseUrl: string): Promise<boolean> {
   const target = new URL(databaseUrl);
   const name = decodeURIComponent(target.pathname.slice(1));
   const maintenance = new URL(databaseUrl);
