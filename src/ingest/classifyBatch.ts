@@ -41,7 +41,7 @@ function classifyParsedBatch(body: Buffer): ClassifiedBatch {
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    batch.quarantined.push(quarantineItem(`body is not JSON: ${(error as Error).message}`, body));
+    batch.quarantined.push(quarantineItem(`body is not JSON: ${describeJsonError(error as Error)}`, body));
     return batch;
   }
   const envelope = envelopeSchema.safeParse(parsed);
@@ -89,6 +89,13 @@ function jsonBytes(value: unknown): Buffer {
 function quarantineItem(reason: string, content: Buffer, eventId?: string, eventType?: string): QuarantineItem {
   const contentSha256 = createHash('sha256').update(content).digest('hex');
   return { reason, content, contentSha256, eventId, eventType };
+}
+
+// V8's messages quote the offending text; reasons are logged, so they keep only where parsing stopped.
+function describeJsonError(error: Error): string {
+  const position = /position (\d+)/.exec(error.message)?.[1];
+  if (position !== undefined) return `syntax error at position ${position}`;
+  return /end of (JSON )?input/i.test(error.message) ? 'unexpected end of input' : 'syntax error';
 }
 
 function describeIssues(error: z.ZodError): string {
