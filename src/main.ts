@@ -1,3 +1,4 @@
+import './threadPoolSize';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './logging/logger';
 import { startService } from './startService';
