@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_DEV_KEY_DIR, generateKeyPair } from '../signature';
+import { parseCommandLine, usageError } from './commandLine';
 
 const USAGE = `Usage: npm run keys -- [--alg p521|ed25519] [--out DIR]
 
@@ -13,24 +13,17 @@ Prints the public key as a JWKS to stdout and the private key's location to stde
 Sign with it: npm run send -- <batch.json> --key DIR/<kid>.pem --kid <kid>`;
 
 function main(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        alg: { type: 'string', default: 'p521' },
-        out: { type: 'string', default: DEFAULT_DEV_KEY_DIR },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (values.alg !== 'p521' && values.alg !== 'ed25519') return usageError(`unknown --alg ${values.alg}`);
+  const parsed = parseCommandLine(USAGE, {
+    args: argv,
+    options: {
+      alg: { type: 'string', default: 'p521' },
+      out: { type: 'string', default: DEFAULT_DEV_KEY_DIR },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  if (values.alg !== 'p521' && values.alg !== 'ed25519') return usageError(USAGE, `unknown --alg ${values.alg}`);
 
   const pair = generateKeyPair(values.alg);
   const privateKeyPath = path.join(values.out, `${pair.kid}.pem`);
@@ -39,11 +32,6 @@ function main(argv: string[]): number {
   console.log(JSON.stringify(pair.jwks, null, 2));
   console.error(`private key for kid ${pair.kid} written to ${privateKeyPath}`);
   return 0;
-}
-
-function usageError(message: string): number {
-  console.error(`${message}\n\n${USAGE}`);
-  return 2;
 }
 
 process.exitCode = main(process.argv.slice(2));

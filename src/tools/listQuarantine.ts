@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config';
 import { createPrismaClient } from '../database/prismaClient';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
+import { parseCommandLine, usageError } from './commandLine';
 
 const USAGE = `Usage: npm run quarantine -- [--limit N] [--json]
 
@@ -10,21 +10,14 @@ Lists the newest quarantined payloads: authentic webhook content that could not 
 Reads DATABASE_URL like the service. Exit code 0, 1 on a database error, 2 on a usage error.`;
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { limit: { type: 'string', default: '20' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(USAGE, {
+    args: argv,
+    options: { limit: { type: 'string', default: '20' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const limit = Number(values.limit);
-  if (values.help || !Number.isInteger(limit) || limit < 1) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
+  if (!Number.isInteger(limit) || limit < 1) return usageError(USAGE, `--limit must be a whole number above 0, not ${values.limit}`);
   const config = loadConfig();
   const prisma = createPrismaClient(config.database.url, 1);
   try {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, signWebhookRequest, type SigningKey } from '../signature';
+import { parseCommandLine, usageError } from './commandLine';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000/webhooks/upvest';
 
@@ -17,32 +17,24 @@ Signs a webhook batch the way Upvest does and POSTs it as application/json.
 Prints the response status and body. Exit code 0 on 2xx, 1 otherwise, 2 on a usage error.`;
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        url: { type: 'string', default: DEFAULT_URL },
-        key: { type: 'string' },
-        kid: { type: 'string' },
-        format: { type: 'string', default: 'v6' },
-        'raw-signature': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) return usageError('expected exactly one batch file (or - for stdin)');
-  if (values.format !== 'v6' && values.format !== 'v15') return usageError(`unknown --format ${values.format}`);
-  if ((values.key === undefined) !== (values.kid === undefined)) return usageError('--key and --kid go together');
-  if (!URL.canParse(values.url)) return usageError(`invalid --url ${values.url}`);
+  const parsed = parseCommandLine(USAGE, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: DEFAULT_URL },
+      key: { type: 'string' },
+      kid: { type: 'string' },
+      format: { type: 'string', default: 'v6' },
+      'raw-signature': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) return usageError(USAGE, 'expected exactly one batch file (or - for stdin)');
+  if (values.format !== 'v6' && values.format !== 'v15') return usageError(USAGE, `unknown --format ${values.format}`);
+  if ((values.key === undefined) !== (values.kid === undefined)) return usageError(USAGE, '--key and --kid go together');
+  if (!URL.canParse(values.url)) return usageError(USAGE, `invalid --url ${values.url}`);
 
   const url = new URL(values.url);
   const body = positionals[0] === '-' ? await readStdin() : fs.readFileSync(positionals[0]);
@@ -82,11 +74,6 @@ async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-function usageError(message: string): number {
-  console.error(`${message}\n\n${USAGE}`);
-  return 2;
 }
 
 main(process.argv.slice(2)).then(
