@@ -1,6 +1,6 @@
 import { PrismaClient } from '../database/prismaClient';
 import { PaymentEvent, PaymentKind, kindOf } from '../events/upvestEvents';
-import { applyPaymentUpdate, PaymentState } from './paymentState';
+import { applyPaymentUpdate, compareUpdates, PaymentState } from './paymentState';
 import { PAYMENT_TABLES, PaymentTable, paymentUpdateOf } from './paymentTables';
 
 export interface ReceivedEvent {
@@ -38,8 +38,9 @@ export class ProjectionStore {
 }
 
 async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<string, EventOutcome>> {
-  const outcomes = new Map<string, EventOutcome>();
-  const batch = received.filter(({ event }) => !outcomes.has(event.id) && outcomes.set(event.id, 'duplicate'));
+  // Every event counts as a duplicate until it is applied below.
+  const outcomes = new Map<string, EventOutcome>(received.map(({ event }) => [event.id, 'duplicate']));
+  const batch = firstOfEachEvent(received);
   const events = batch.map(({ event }) => event);
   await lockPayments(tx, events);
   const { seenEventIds, states } = await readCurrent(tx, events);
@@ -50,7 +51,7 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
   const fresh = batch
     .filter(({ event }) => !seenEventIds.has(event.id.toLowerCase()))
     .map((item) => ({ ...item, update: paymentUpdateOf(item.event) }))
-    .sort((a, b) => (a.update.eventCreatedAt < b.update.eventCreatedAt ? -1 : a.update.eventCreatedAt > b.update.eventCreatedAt ? 1 : 0));
+    .sort((a, b) => compareUpdates(a.update, b.update));
   for (const { event, receivedAt, update } of fresh) {
     const kind = kindOf(event);
     const key = paymentKey(event);
@@ -83,6 +84,17 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
   for (const [key, kind] of changed) writes.states[kind].push(stateRecord(key, states.get(key) as PaymentState));
   if (writes.events.length > 0) await writeAll(tx, writes);
   return outcomes;
+}
+
+/** The same event twice in one batch (e.g. a redelivery picked up together with the original) is written once. */
+function firstOfEachEvent(received: ReceivedEvent[]): ReceivedEvent[] {
+  const seen = new Set<string>();
+  return received.filter(({ event }) => {
+    const id = event.id.toLowerCase();
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }
 
 /** Payments are keyed by kind and lower-case id: the form Postgres prints uuids in. */

@@ -41,6 +41,11 @@ function compareEventTime(a: { createdAt: string; id: string }, b: { createdAt: 
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/** Orders two events in provider time, as the projection does. */
+export function compareUpdates(a: PaymentUpdate, b: PaymentUpdate): number {
+  return compareEventTime({ createdAt: a.eventCreatedAt, id: a.eventId }, { createdAt: b.eventCreatedAt, id: b.eventId });
+}
+
 /**
  * Whether the event's status should replace the current one. Status only moves forward;
  * among equal ranks the later event wins, except between final states: a final status never
