@@ -65,11 +65,14 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
 
 /** The request as the provider signed it: path and authority come from configuration, not from the Host header. */
 function signedParts(request: Request, publicUrl: URL | undefined): SignedMessage {
-  const url = new URL(request.originalUrl, 'http://placeholder');
+  // The request target as sent, not re-encoded: that is what the provider signed.
+  const queryStart = request.originalUrl.indexOf('?');
+  const path = queryStart === -1 ? request.originalUrl : request.originalUrl.slice(0, queryStart);
+  const query = queryStart === -1 || queryStart === request.originalUrl.length - 1 ? '' : request.originalUrl.slice(queryStart);
   return {
     method: request.method,
-    path: publicUrl?.pathname ?? url.pathname,
-    query: url.search,
+    path: publicUrl?.pathname ?? path,
+    query,
     authority: publicUrl?.host,
     scheme: publicUrl?.protocol.slice(0, -1),
     headers: request.headers,
