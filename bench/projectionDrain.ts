@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { Config } from '../src/config/config';
 import { defaultJobOptions, EVENTS_QUEUE_NAME, EventJobData } from '../src/queue/jobs';
@@ -18,6 +19,11 @@ export interface DrainResult {
   elapsedMs: number;
   /** From the first addBulk until the last one returned, while the queue was paused. */
   enqueueMs: number;
+  /**
+   * What one BullMQ job costs to add, the way the API adds them: CPU of this (the adding) process,
+   * and Redis's own time in the job-adding scripts (INFO commandstats, evalsha), per job.
+   */
+  jobAddCost: { nodeCpuMicros: number; redisMicros: number };
 }
 
 /**
@@ -61,12 +67,20 @@ export async function drainProjection(config: Config, workload: ProjectionWorklo
     );
 
     await queue.pause();
+    const redisBefore = await evalshaStats(connection);
+    const cpuBefore = process.cpuUsage();
     const enqueueStarted = performance.now();
     for (const chunk of chunks) {
       signal.throwIfAborted();
       await queue.addBulk(chunk);
     }
     const enqueueMs = performance.now() - enqueueStarted;
+    const cpu = process.cpuUsage(cpuBefore);
+    const redisAfter = await evalshaStats(connection);
+    const jobAddCost = {
+      nodeCpuMicros: (cpu.user + cpu.system) / workload.events.length,
+      redisMicros: (redisAfter.usec - redisBefore.usec) / Math.max(1, redisAfter.calls - redisBefore.calls),
+    };
     const started = performance.now();
     await queue.resume();
     const total = workload.events.length;
@@ -81,7 +95,7 @@ export async function drainProjection(config: Config, workload: ProjectionWorklo
       await sleep(POLL_INTERVAL_MS);
       committed = await countEvents(database);
     }
-    return { events: total, elapsedMs: performance.now() - started, enqueueMs };
+    return { events: total, elapsedMs: performance.now() - started, enqueueMs, jobAddCost };
   } finally {
     signal.removeEventListener('abort', stopEnqueueing);
     await queue.close();
@@ -131,4 +145,10 @@ async function connect(databaseUrl: string): Promise<Client> {
 async function countEvents(database: Client): Promise<number> {
   const { rows } = await database.query<{ count: string }>('SELECT count(*) AS count FROM webhook_events');
   return Number(rows[0].count);
+}
+
+/** Redis's totals for evalsha, the command BullMQ adds jobs with (the paused worker runs next to none meanwhile). */
+async function evalshaStats(redis: Redis): Promise<{ calls: number; usec: number }> {
+  const match = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(await redis.info('commandstats'));
+  return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
 }

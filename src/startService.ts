@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Queue } from 'bullmq';
+import { Queue, QueueOptions } from 'bullmq';
+import { Router } from 'express';
+import { createAdminRouter } from './admin/createAdminRouter';
 import { Redis } from 'ioredis';
 import { Config } from './config/config';
 import { sqlStateOf, UNDEFINED_TABLE } from './database/databaseErrors';
@@ -11,16 +13,26 @@ import { createApp } from './http/createApp';
 import { ReadinessCheck } from './http/healthRoutes';
 import { BatchIngestor } from './ingest/BatchIngestor';
 import { Logger } from './logging/logger';
+import { Metrics } from './metrics/Metrics';
+import { startMetricsServer } from './metrics/metricsServer';
 import { ProjectionStore } from './projection/ProjectionStore';
 import { ProjectionWorker } from './projection/ProjectionWorker';
+import { ProviderKeyStore } from './provider/ProviderKeyStore';
+import { UpvestApi } from './provider/UpvestApi';
+import { UpvestApiClient } from './provider/UpvestApiClient';
 import { QuarantineStore } from './quarantine/QuarantineStore';
+import { createReadApiRouter } from './readApi/createReadApiRouter';
+import { Reconciler } from './reconciliation/Reconciler';
+import { RECONCILIATION_QUEUE_NAME, ReconciliationScheduler } from './reconciliation/ReconciliationScheduler';
 import { defaultJobOptions, EVENTS_QUEUE_NAME } from './queue/jobs';
 import { createRedisConnection } from './queue/redisConnection';
 import { withTimeout } from './shared/withTimeout';
-import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, VerificationKeySet, verifyWebhookSignature } from './signature';
+import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, SignedMessage, VerificationKeySet, verifyWebhookSignature } from './signature';
 
 export interface RunningService {
   port: number;
+  /** Where GET <METRICS_PATH> answers: a port of its own, or `port` when METRICS_PORT=0. */
+  metricsPort: number;
   /** Stops accepting requests, lets in-flight requests and active jobs finish, then disconnects. */
   close(): Promise<void>;
   /** Drops open connections at once, for when close() takes longer than the shutdown timeout. */
@@ -31,37 +43,55 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   const runsApi = config.role !== 'worker';
   const runsWorker = config.role !== 'api';
+  if (config.metrics.port === 0 && config.metrics.path === config.webhook.path) {
+    throw new Error(`METRICS_PATH must differ from WEBHOOK_PATH (${config.webhook.path}) when the metrics are served on the main port`);
+  }
+  // One registry per service: tests run several services in one process.
+  const metrics = new Metrics();
+  // First, so that a taken port stops the start before anything else was opened.
+  const metricsServer = config.metrics.port === 0 ? undefined : await startMetricsServer(metrics, config.metrics, logger);
   if (config.database.migrateOnStart) await migrate(config, logger);
 
   const prisma = createPrismaClient(config.database.url, config.database.poolSize);
   const closers: Array<() => Promise<unknown>> = [];
-  const readinessChecks: ReadinessCheck[] = [postgresReadiness(prisma)];
+  const readinessChecks: ReadinessCheck[] = [postgresReadiness(prisma, metrics)];
+  const api = config.upvestApi && new UpvestApi(new UpvestApiClient({ ...config.upvestApi, logger }));
   let webhook: Parameters<typeof createApp>[0]['webhook'];
+  const routers: Array<[string, Router]> = [];
 
   if (runsApi) {
-    const connection = createRedisConnection(config.redis.url, 'producer');
-    connection.on('error', (error) => logger.debug('producer redis error', { error: error.message }));
-    const queue = new Queue(EVENTS_QUEUE_NAME, {
-      connection,
-      prefix: config.redis.prefix,
-      defaultJobOptions: defaultJobOptions(config.worker.attempts),
-    });
-    queue.on('error', (error) => logger.debug('queue error', { error: error.message }));
-    const keys = verificationKeys(config, logger);
+    const connection = redisConnection(config, 'producer', metrics, logger);
+    const queue = openQueue(EVENTS_QUEUE_NAME, connection, config, logger, { defaultJobOptions: defaultJobOptions(config.worker.attempts) });
+    metrics.watchQueue(queue);
+    const keys = await verificationKeys(config, api, logger);
+    if (keys instanceof ProviderKeyStore) {
+      readinessChecks.push(keysReadiness(keys));
+      closers.push(async () => keys.stop());
+    }
+    const verify = (message: SignedMessage & { body: Buffer }) => verifyWebhookSignature(message, { keys, ...config.signature });
     webhook = {
       path: config.webhook.path,
       bodyLimitBytes: config.webhook.bodyLimitBytes,
       publicUrl: config.webhook.publicUrl,
       retryAfterSeconds: config.ingest.retryAfterSeconds,
-      verifySignature: (message) => verifyWebhookSignature(message, { keys, ...config.signature }),
+      verifySignature: keys instanceof ProviderKeyStore ? (message) => keys.verifyWithDiscovery(() => verify(message)) : verify,
       ingestor: new BatchIngestor(queue, connection, {
         prefix: config.redis.prefix,
         dedupTtlSeconds: config.ingest.dedupTtlSeconds,
         timeoutMs: config.ingest.timeoutMs,
+        metrics,
       }),
     };
     readinessChecks.push(redisReadiness(connection));
     closers.push(() => queue.close(), () => connection.quit());
+    // Both operate on the same HTTP port as the webhook; the Helm ingress exposes only the webhook path.
+    if (config.adminToken !== undefined) {
+      const reconciliationQueue = openQueue(RECONCILIATION_QUEUE_NAME, connection, config, logger);
+      closers.unshift(() => reconciliationQueue.close());
+      const { ingestor } = webhook;
+      routers.push(['/admin', createAdminRouter({ token: config.adminToken, queues: [queue, reconciliationQueue], eventsQueue: queue, prisma, ingestor, logger })]);
+    }
+    if (config.readApiToken !== undefined) routers.push(['/', createReadApiRouter({ token: config.readApiToken, prisma, logger })]);
     // The producer connection fails fast instead of queueing commands; give it a moment to connect
     // so that the first deliveries after a start are not answered 503 for nothing.
     await withTimeout(queue.waitUntilReady(), 5000, () => new Error('Redis not reachable')).catch((error) =>
@@ -71,37 +101,57 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   let worker: ProjectionWorker | undefined;
   if (runsWorker) {
-    const connection = createRedisConnection(config.redis.url, 'worker');
-    connection.on('error', (error) => logger.debug('worker redis error', { error: error.message }));
+    const connection = redisConnection(config, 'worker', metrics, logger);
     worker = new ProjectionWorker(new ProjectionStore(prisma), new QuarantineStore(prisma), logger, {
       connection,
       prefix: config.redis.prefix,
       ...config.worker,
+      metrics,
     });
-    if (!runsApi) readinessChecks.push(redisReadiness(connection));
+    if (!runsApi) {
+      readinessChecks.push(redisReadiness(connection));
+      // Only for its job counts; the API role's producer queue serves them otherwise.
+      const queue = openQueue(EVENTS_QUEUE_NAME, connection, config, logger);
+      metrics.watchQueue(queue);
+      closers.push(() => queue.close());
+    }
     worker.start();
     closers.unshift(() => (worker as ProjectionWorker).close());
     closers.push(() => connection.quit());
+    if (api !== undefined) {
+      closers.unshift(await startReconciliation(config, api, prisma, logger, metrics));
+    } else {
+      logger.info('reconciliation is off: no Upvest API credentials configured');
+    }
   }
   closers.push(() => prisma.$disconnect());
 
-  const app = createApp({ logger, readinessChecks, webhook });
+  const app = createApp({ logger, readinessChecks, webhook, metrics, metricsPath: metricsServer === undefined ? config.metrics.path : undefined, routers });
   const server = app.listen(config.port);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  logger.info('service started', { role: config.role, port, webhookPath: runsApi ? config.webhook.path : undefined });
+  const metricsPort = metricsServer?.port ?? port;
+  logger.info('service started', {
+    role: config.role,
+    port,
+    webhookPath: runsApi ? config.webhook.path : undefined,
+    metricsPort,
+    metricsPath: config.metrics.path,
+  });
 
   return {
     port,
+    metricsPort,
     async close() {
       app.locals.shuttingDown = true;
-      // The HTTP server and the worker drain in parallel; connections close after both.
-      await Promise.all([closeServer(server), worker?.close()]);
+      // The HTTP servers and the worker drain in parallel; connections close after them.
+      await Promise.all([closeServer(server), metricsServer?.close(), worker?.close()]);
       for (const close of closers) await close().catch((error) => logger.warn('error while closing', { error: String(error) }));
       logger.info('service stopped');
     },
     forceClose() {
       server.closeAllConnections();
+      metricsServer?.forceClose();
     },
   };
 }
@@ -111,8 +161,34 @@ async function migrate(config: Config, logger: Logger): Promise<void> {
   if (created || applied.length > 0) logger.info('database migrated', { created, migrations: applied });
 }
 
-function verificationKeys(config: Config, logger: Logger): VerificationKeySet {
+/** Starts the periodic reconciliation; returns what stops it. */
+async function startReconciliation(config: Config, api: UpvestApi, prisma: PrismaClient, logger: Logger, metrics: Metrics): Promise<() => Promise<void>> {
+  const connection = redisConnection(config, 'worker', metrics, logger);
+  const reconciler = new Reconciler(prisma, api, new ProjectionStore(prisma), logger, config.reconciliation, metrics);
+  const scheduler = new ReconciliationScheduler(reconciler, logger, { connection, prefix: config.redis.prefix, intervalMs: config.reconciliation.intervalMs });
+  metrics.watchQueue(scheduler.queue);
+  await scheduler.start();
+  return async () => {
+    await scheduler.close();
+    await connection.quit();
+  };
+}
+
+/**
+ * A static JWKS wins; else the provider's keys from its API; else, outside production, the
+ * local development key.
+ */
+async function verificationKeys(config: Config, api: UpvestApi | undefined, logger: Logger): Promise<VerificationKeySet | ProviderKeyStore> {
   if (config.webhook.verificationKeys !== undefined) return config.webhook.verificationKeys;
+  if (api !== undefined) {
+    const store = new ProviderKeyStore(() => api.verificationKeys(), logger, {
+      refreshIntervalMs: config.webhook.keyRefreshIntervalMs,
+      minRefreshIntervalMs: config.webhook.keyMinRefreshIntervalMs,
+    });
+    // Not fatal: until the keys load, deliveries are answered 503 and the provider retries.
+    await store.start();
+    return store;
+  }
   const devKeys = loadOrCreateDevKeyPair(DEFAULT_DEV_KEY_DIR);
   logger.warn('no UPVEST_WEBHOOK_JWKS configured: accepting only the local development key; never do this in production', {
     kid: devKeys.kid,
@@ -121,17 +197,44 @@ function verificationKeys(config: Config, logger: Logger): VerificationKeySet {
   return VerificationKeySet.fromJwks(devKeys.jwks);
 }
 
-function postgresReadiness(prisma: PrismaClient): ReadinessCheck {
+/** A Redis connection whose errors (ioredis reports every failed reconnect) are logged at debug and counted. */
+function redisConnection(config: Config, role: 'producer' | 'worker', metrics: Metrics, logger: Logger): Redis {
+  const connection = createRedisConnection(config.redis.url, role);
+  connection.on('error', (error) => {
+    metrics.dependencyError('redis');
+    logger.debug('redis connection error', { role, error: error.message });
+  });
+  return connection;
+}
+
+/** A queue on an existing connection; its errors are that connection's, already counted there. */
+function openQueue(name: string, connection: Redis, config: Config, logger: Logger, options: Partial<QueueOptions> = {}): Queue {
+  const queue = new Queue(name, { connection, prefix: config.redis.prefix, ...options });
+  queue.on('error', (error) => logger.debug('queue error', { queue: name, error: error.message }));
+  return queue;
+}
+
+function postgresReadiness(prisma: PrismaClient, metrics: Metrics): ReadinessCheck {
   const migrations = readMigrations();
   return {
     name: 'postgres',
     async check() {
       const rows = await prisma.$queryRawUnsafe<Array<{ migration_name: string }>>(APPLIED_MIGRATIONS_SQL).catch((error) => {
         if (sqlStateOf(error) === UNDEFINED_TABLE) return []; // no _prisma_migrations yet: nothing applied
+        metrics.dependencyError('postgres');
         throw error;
       });
       const pending = pendingMigrationNames(migrations, rows.map((row) => row.migration_name));
       if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
+    },
+  };
+}
+
+function keysReadiness(store: ProviderKeyStore): ReadinessCheck {
+  return {
+    name: 'verification-keys',
+    async check() {
+      if (!store.loaded) throw new Error("the provider's verification keys are not loaded yet");
     },
   };
 }

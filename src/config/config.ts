@@ -1,5 +1,8 @@
+import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { ApiSigningKey } from '../provider/signApiRequest';
+import { algorithmOfKey } from '../signature/signatureAlgorithms';
 import { VerificationKeySet } from '../signature/verificationKeys';
 
 const roles = ['all', 'api', 'worker'] as const;
@@ -38,7 +41,43 @@ const environmentSchema = z.object({
   JOB_BACKOFF_MAX_MS: integer(1).default(5 * 60 * 1000),
   WORKER_LOCK_DURATION_MS: integer(1000).default(30000),
   SHUTDOWN_TIMEOUT_MS: integer(0).default(25000),
+  UPVEST_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://sandbox.upvest.co'),
+  UPVEST_CLIENT_ID: z.string().optional(),
+  UPVEST_CLIENT_SECRET: z.string().optional(),
+  UPVEST_SIGNING_KEY: z.string().optional(),
+  UPVEST_SIGNING_KEY_FILE: z.string().optional(),
+  UPVEST_SIGNING_KEY_ID: z.string().optional(),
+  UPVEST_API_TIMEOUT_MS: integer(100).default(10000),
+  UPVEST_API_MAX_RETRIES: integer(0).default(5),
+  UPVEST_API_RETRY_BASE_MS: integer(1).default(500),
+  UPVEST_API_RETRY_MAX_MS: integer(1).default(30000),
+  UPVEST_API_REQUESTS_PER_SECOND: z.coerce.number().positive().default(10),
+  VERIFY_KEYS_REFRESH_INTERVAL_SECONDS: integer(10).default(3600),
+  VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: integer(0).default(30),
+  RECONCILIATION_INTERVAL_SECONDS: integer(0).default(600),
+  RECONCILIATION_STALE_AFTER_SECONDS: integer(0).default(3600),
+  RECONCILIATION_MAX_PAYMENTS_PER_RUN: integer(1).default(500),
+  METRICS_PORT: integer(0).max(65535).default(9464),
+  METRICS_PATH: z.string().startsWith('/').default('/metrics'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  READ_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
+
+/** How to reach the provider's API; present only when its credentials are configured. */
+export interface UpvestApiConfig {
+  baseUrl: URL;
+  clientId: string;
+  clientSecret: string;
+  signingKey: ApiSigningKey;
+  /** Per attempt, including reading the answer. */
+  timeoutMs: number;
+  /** Retries after the first attempt, for 429, 5xx and no answer. */
+  maxRetries: number;
+  retryBaseDelayMs: number;
+  /** Longest wait between attempts; a Retry-After beyond it ends the retries. */
+  retryMaxDelayMs: number;
+  requestsPerSecond: number;
+}
 
 export interface Config {
   environment: string;
@@ -52,8 +91,29 @@ export interface Config {
     /** What the provider signed: the public URL before any ingress rewrote it. */
     publicUrl?: URL;
     bodyLimitBytes: number;
-    /** The provider's keys; undefined means "not configured" (a development key is used outside production). */
+    /**
+     * The provider's keys. Undefined means "not configured": they are then fetched from the
+     * provider's API when its credentials are configured, else a development key is used outside production.
+     */
     verificationKeys?: VerificationKeySet;
+    keyRefreshIntervalMs: number;
+    keyMinRefreshIntervalMs: number;
+  };
+  upvestApi?: UpvestApiConfig;
+  metrics: {
+    /** A port of its own, so that /metrics is not reachable through the ingress; 0 = on the main port. */
+    port: number;
+    path: string;
+  };
+  /** Bearer token of /admin; undefined = admin API off. */
+  adminToken?: string;
+  /** Bearer token of the read API /v1; undefined = read API off. */
+  readApiToken?: string;
+  reconciliation: {
+    /** 0 = no periodic reconciliation. */
+    intervalMs: number;
+    staleAfterSeconds: number;
+    maxPaymentsPerRun: number;
   };
   signature: {
     baseFormat: 'v6' | 'v15';
@@ -86,11 +146,24 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const definedOnly = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environmentSchema.safeParse(definedOnly);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  const verificationKeys = readVerificationKeys(definedOnly.UPVEST_WEBHOOK_JWKS, definedOnly.UPVEST_WEBHOOK_JWKS_FILE, problems);
+  const verificationKeys = readVerificationKeys(definedOnly, problems);
+  const credentials = readApiCredentials(definedOnly, problems);
   if (!parsed.success) throw new ConfigError(problems);
   const env = parsed.data;
-  if (verificationKeys === undefined && problems.length === 0 && env.NODE_ENV === 'production') {
-    problems.push('UPVEST_WEBHOOK_JWKS or UPVEST_WEBHOOK_JWKS_FILE: required when NODE_ENV=production');
+  const upvestApi: UpvestApiConfig | undefined = credentials && {
+    ...credentials,
+    baseUrl: new URL(env.UPVEST_BASE_URL),
+    timeoutMs: env.UPVEST_API_TIMEOUT_MS,
+    maxRetries: env.UPVEST_API_MAX_RETRIES,
+    retryBaseDelayMs: env.UPVEST_API_RETRY_BASE_MS,
+    retryMaxDelayMs: env.UPVEST_API_RETRY_MAX_MS,
+    requestsPerSecond: env.UPVEST_API_REQUESTS_PER_SECOND,
+  };
+  if (verificationKeys === undefined && upvestApi === undefined && problems.length === 0 && env.NODE_ENV === 'production') {
+    problems.push('UPVEST_WEBHOOK_JWKS or UPVEST_WEBHOOK_JWKS_FILE, or the UPVEST_CLIENT_* API credentials: required when NODE_ENV=production');
+  }
+  if (env.UPVEST_API_RETRY_MAX_MS < env.UPVEST_API_RETRY_BASE_MS) {
+    problems.push('UPVEST_API_RETRY_MAX_MS: must not be smaller than UPVEST_API_RETRY_BASE_MS');
   }
   if (env.JOB_BACKOFF_MAX_MS < env.JOB_BACKOFF_MS) {
     problems.push('JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS');
@@ -109,6 +182,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       publicUrl: env.WEBHOOK_PUBLIC_URL === undefined ? undefined : new URL(env.WEBHOOK_PUBLIC_URL),
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
       verificationKeys,
+      keyRefreshIntervalMs: env.VERIFY_KEYS_REFRESH_INTERVAL_SECONDS * 1000,
+      keyMinRefreshIntervalMs: env.VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS * 1000,
+    },
+    upvestApi,
+    metrics: { port: env.METRICS_PORT, path: env.METRICS_PATH },
+    adminToken: env.ADMIN_TOKEN,
+    readApiToken: env.READ_API_TOKEN,
+    reconciliation: {
+      intervalMs: env.RECONCILIATION_INTERVAL_SECONDS * 1000,
+      staleAfterSeconds: env.RECONCILIATION_STALE_AFTER_SECONDS,
+      maxPaymentsPerRun: env.RECONCILIATION_MAX_PAYMENTS_PER_RUN,
     },
     signature: {
       baseFormat: env.SIGNATURE_BASE_FORMAT,
@@ -134,21 +218,31 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   };
 }
 
-function readVerificationKeys(inline: string | undefined, file: string | undefined, problems: string[]): VerificationKeySet | undefined {
+/**
+ * A value given inline in NAME or as a file named by NAME_FILE, never both. Undefined when
+ * neither is set or it cannot be read (then `problems` says why).
+ */
+function readInlineOrFile(env: Record<string, string | undefined>, name: string, problems: string[]): { variable: string; text: string } | undefined {
+  const inline = env[name];
+  const file = env[`${name}_FILE`];
   if (inline !== undefined && file !== undefined) {
-    problems.push('UPVEST_WEBHOOK_JWKS and UPVEST_WEBHOOK_JWKS_FILE: set only one of them');
+    problems.push(`${name} and ${name}_FILE: set only one of them`);
     return undefined;
   }
-  if (inline !== undefined) return parseJwks('UPVEST_WEBHOOK_JWKS', inline, problems);
+  if (inline !== undefined) return { variable: name, text: inline };
   if (file === undefined) return undefined;
-  let text: string;
+  const variable = `${name}_FILE`;
   try {
-    text = readFileSync(file, 'utf8');
+    return { variable, text: readFileSync(file, 'utf8') };
   } catch (error) {
-    problems.push(`UPVEST_WEBHOOK_JWKS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    problems.push(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
     return undefined;
   }
-  return parseJwks('UPVEST_WEBHOOK_JWKS_FILE', text, problems);
+}
+
+function readVerificationKeys(env: Record<string, string | undefined>, problems: string[]): VerificationKeySet | undefined {
+  const source = readInlineOrFile(env, 'UPVEST_WEBHOOK_JWKS', problems);
+  return source && parseJwks(source.variable, source.text, problems);
 }
 
 function parseJwks(variable: string, text: string, problems: string[]): VerificationKeySet | undefined {
@@ -156,6 +250,48 @@ function parseJwks(variable: string, text: string, problems: string[]): Verifica
     return VerificationKeySet.fromJwks(JSON.parse(text));
   } catch (error) {
     problems.push(`${variable}: ${error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message}`);
+    return undefined;
+  }
+}
+
+const API_CREDENTIALS = ['UPVEST_CLIENT_ID', 'UPVEST_CLIENT_SECRET', 'UPVEST_SIGNING_KEY_ID'] as const;
+
+type ApiCredentials = Pick<UpvestApiConfig, 'clientId' | 'clientSecret' | 'signingKey'>;
+
+/**
+ * All API credentials or none: half a set is a typo, not a choice. Read from the raw variables,
+ * so that their problems are reported together with every other invalid variable.
+ */
+function readApiCredentials(env: Record<string, string | undefined>, problems: string[]): ApiCredentials | undefined {
+  const keyGiven = env.UPVEST_SIGNING_KEY !== undefined || env.UPVEST_SIGNING_KEY_FILE !== undefined;
+  const missing: string[] = API_CREDENTIALS.filter((name) => env[name] === undefined);
+  if (missing.length === API_CREDENTIALS.length && !keyGiven) return undefined;
+  if (!keyGiven) missing.push('UPVEST_SIGNING_KEY or UPVEST_SIGNING_KEY_FILE');
+  if (missing.length > 0) {
+    problems.push(`${missing.join(', ')}: required with the other Upvest API credentials`);
+    return undefined;
+  }
+  const privateKey = readSigningKey(env, problems);
+  if (privateKey === undefined) return undefined;
+  return {
+    clientId: env.UPVEST_CLIENT_ID as string,
+    clientSecret: env.UPVEST_CLIENT_SECRET as string,
+    signingKey: { kid: env.UPVEST_SIGNING_KEY_ID as string, privateKey },
+  };
+}
+
+function readSigningKey(env: Record<string, string | undefined>, problems: string[]): crypto.KeyObject | undefined {
+  const source = readInlineOrFile(env, 'UPVEST_SIGNING_KEY', problems);
+  if (source === undefined) return undefined;
+  // Inline PEM often arrives with its newlines escaped, e.g. from a one-line .env entry.
+  const pem = source.variable === 'UPVEST_SIGNING_KEY' ? source.text.replace(/\\n/g, '\n') : source.text;
+  try {
+    const key = crypto.createPrivateKey(pem);
+    algorithmOfKey(key);
+    return key;
+  } catch (error) {
+    // The message of a parse error never contains the key material.
+    problems.push(`${source.variable}: not a usable PEM private key (${(error as Error).message})`);
     return undefined;
   }
 }

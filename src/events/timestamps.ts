@@ -39,3 +39,8 @@ function daysInMonth(year: number, month: number): number {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
+
+/** SQL that prints a timestamptz column in the canonical form of canonicalTimestamp(). */
+export function canonicalTimestampSql(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}

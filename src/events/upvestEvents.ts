@@ -15,7 +15,7 @@ const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code');
 const remittance = z.string().max(140);
 
 // looseObject keeps fields added by newer API versions: the whole event is stored as received.
-const withdrawalObject = z.looseObject({
+export const withdrawalObjectSchema = z.looseObject({
   id: uuid,
   user_id: uuid,
   account_group_id: uuid,
@@ -29,7 +29,7 @@ const withdrawalObject = z.looseObject({
   purpose_code: z.string().optional(),
 });
 
-const directDebitObject = z.looseObject({
+export const directDebitObjectSchema = z.looseObject({
   id: uuid,
   user_id: uuid,
   account_group_id: uuid,
@@ -53,8 +53,8 @@ function eventSchema<K extends PaymentKind, O extends z.ZodType>(kind: K, object
   });
 }
 
-export const withdrawalEventSchema = eventSchema('WITHDRAWAL', withdrawalObject);
-export const directDebitEventSchema = eventSchema('DIRECT_DEBIT', directDebitObject);
+export const withdrawalEventSchema = eventSchema('WITHDRAWAL', withdrawalObjectSchema);
+export const directDebitEventSchema = eventSchema('DIRECT_DEBIT', directDebitObjectSchema);
 
 export type WithdrawalEvent = z.infer<typeof withdrawalEventSchema>;
 export type DirectDebitEvent = z.infer<typeof directDebitEventSchema>;

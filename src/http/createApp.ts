@@ -1,15 +1,24 @@
-import express, { ErrorRequestHandler, Express } from 'express';
+import express, { ErrorRequestHandler, Express, Router } from 'express';
 import { Logger } from '../logging/logger';
+import { Metrics } from '../metrics/Metrics';
+import { sendMetrics } from '../metrics/metricsServer';
 import { healthRoutes, ReadinessCheck } from './healthRoutes';
 import { sendProblem } from './problem';
-import { assignRequestId, requestIdOf } from './requestId';
+import { problemErrorHandler } from './problemErrorHandler';
+import { requestContext, requestLoggerOf } from './requestId';
 import { webhookRoute, WebhookRouteOptions } from './webhookRoute';
 
 export interface AppOptions {
   logger: Logger;
   readinessChecks: ReadinessCheck[];
   /** Absent in the worker role, which serves only the health endpoints. */
-  webhook?: Omit<WebhookRouteOptions, 'logger'>;
+  webhook?: Omit<WebhookRouteOptions, 'logger' | 'metrics'>;
+  /** Times every request; absent in tests that need no metrics. */
+  metrics?: Metrics;
+  /** Serves GET <path> from `metrics` on this app: METRICS_PORT=0. Absent when the metrics have a server of their own. */
+  metricsPath?: string;
+  /** More routers, by mount path: the admin API (/admin) and the read API (/), each behind its own token. */
+  routers?: Array<[mountPath: string, router: Router]>;
 }
 
 /** The Express app, without a listening server, so that tests can drive it with supertest. */
@@ -24,27 +33,28 @@ export function createApp(options: AppOptions): Express {
     if (request.app.locals.shuttingDown) response.setHeader('Connection', 'close');
     next();
   });
-  app.use(assignRequestId);
+  const { metrics } = options;
+  app.use(requestContext({ logger: options.logger, onRequestFinished: metrics && ((...request) => metrics.httpRequest(...request)) }));
   app.use(healthRoutes(options.readinessChecks));
-  if (options.webhook) app.use(webhookRoute({ ...options.webhook, logger: options.logger }));
+  if (metrics !== undefined && options.metricsPath !== undefined) {
+    app.get(options.metricsPath, (_request, response) => sendMetrics(metrics, response, options.logger));
+  }
+  if (options.webhook) app.use(webhookRoute({ ...options.webhook, logger: options.logger, metrics }));
+  for (const [mountPath, router] of options.routers ?? []) app.use(mountPath, router);
   app.use((_request, response) => sendProblem(response, 404, 'not-found', 'Not found', 'No such endpoint.'));
   app.use(errorHandler(options.logger));
   return app;
 }
 
+/** A body over the limit is the webhook's own 413; every other error is the common problem answer. */
 function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, _request, response, _next) => {
-    const requestId = requestIdOf(response);
-    if (error?.type === 'entity.too.large') {
-      logger.warn('webhook body too large', { requestId, limit: error.limit, length: error.length });
-      sendProblem(response, 413, 'body-too-large', 'Payload too large', `The body exceeds the limit of ${error.limit} bytes.`);
+  const otherErrors = problemErrorHandler(logger);
+  return (error, request, response, next) => {
+    if (error?.type !== 'entity.too.large') {
+      otherErrors(error, request, response, next);
       return;
     }
-    if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
-      sendProblem(response, error.status, 'bad-request', 'Bad request', String(error.message));
-      return;
-    }
-    logger.error('request failed', { requestId, error: error instanceof Error ? error.stack : String(error) });
-    sendProblem(response, 500, 'internal-error', 'Internal error', 'The request could not be processed.');
+    requestLoggerOf(response, logger).warn('webhook body too large', { limit: error.limit, length: error.length });
+    sendProblem(response, 413, 'body-too-large', 'Payload too large', `The body exceeds the limit of ${error.limit} bytes.`);
   };
 }

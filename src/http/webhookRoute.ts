@@ -2,9 +2,11 @@ import express, { Request, Response, Router } from 'express';
 import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
 import { classifyBatch } from '../ingest/classifyBatch';
 import { Logger } from '../logging/logger';
+import { Metrics } from '../metrics/Metrics';
+import { VerificationKeysUnavailableError } from '../provider/ProviderKeyStore';
 import { SignatureVerificationError, SignedMessage, VerifiedSignature } from '../signature';
 import { sendProblem } from './problem';
-import { requestIdOf } from './requestId';
+import { requestIdOf, requestLoggerOf } from './requestId';
 
 export interface WebhookRouteOptions {
   path: string;
@@ -14,7 +16,9 @@ export interface WebhookRouteOptions {
   retryAfterSeconds: number;
   verifySignature(message: SignedMessage & { body: Buffer }): Promise<VerifiedSignature>;
   ingestor: BatchIngestor;
+  /** Lines of a request go to its child logger (with its requestId); this one only outside requestContext(). */
   logger: Logger;
+  metrics?: Pick<Metrics, 'signatureFailure'>;
 }
 
 /**
@@ -32,7 +36,7 @@ export function webhookRoute(options: WebhookRouteOptions): Router {
 }
 
 async function receiveWebhook(options: WebhookRouteOptions, request: Request, response: Response): Promise<void> {
-  const { logger } = options;
+  const logger = requestLoggerOf(response, options.logger);
   const requestId = requestIdOf(response);
   const receivedAt = new Date();
   const body: Buffer = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -41,26 +45,37 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
   try {
     verified = await options.verifySignature({ ...signedParts(request, options.publicUrl), body });
   } catch (error) {
+    if (error instanceof VerificationKeysUnavailableError) {
+      logger.error('webhook not verified, asking the provider to retry', { error: error.message });
+      askToRetry(response, options.retryAfterSeconds, 'verification-keys-unavailable', 'Verification keys unavailable', 'The signature cannot be checked yet; retry later.');
+      return;
+    }
     if (!(error instanceof SignatureVerificationError)) throw error;
-    logger.warn('webhook signature rejected', { requestId, reason: error.reason, detail: error.message });
+    options.metrics?.signatureFailure(error.reason);
+    logger.warn('webhook signature rejected', { reason: error.reason, detail: error.message });
     sendProblem(response, 401, `signature-${error.reason.replace(/_/g, '-')}`, 'Signature verification failed', error.message);
     return;
   }
 
   const batch = classifyBatch(body);
   for (const item of batch.quarantined) {
-    logger.warn('webhook content quarantined', { requestId, reason: item.reason, eventId: item.eventId, eventType: item.eventType });
+    logger.warn('webhook content quarantined', { reason: item.reason, eventId: item.eventId, eventType: item.eventType });
   }
   try {
     const counts = await options.ingestor.ingest(batch, { requestId, receivedAt });
-    logger.info('webhook accepted', { requestId, keyId: verified.keyId, bytes: body.length, ...counts });
+    logger.info('webhook accepted', { keyId: verified.keyId, bytes: body.length, ...counts });
     response.status(200).json(counts);
   } catch (error) {
     if (!(error instanceof IngestUnavailableError)) throw error;
-    logger.error('webhook not stored, asking the provider to retry', { requestId, error: error.message });
-    response.setHeader('Retry-After', String(options.retryAfterSeconds));
-    sendProblem(response, 503, 'storage-unavailable', 'Storage unavailable', 'The events could not be stored durably; retry later.');
+    logger.error('webhook not stored, asking the provider to retry', { error: error.message });
+    askToRetry(response, options.retryAfterSeconds, 'storage-unavailable', 'Storage unavailable', 'The events could not be stored durably; retry later.');
   }
+}
+
+/** 503 with Retry-After: our side cannot take the delivery now, and a retry will succeed. */
+function askToRetry(response: Response, retryAfterSeconds: number, type: string, title: string, detail: string): void {
+  response.setHeader('Retry-After', String(retryAfterSeconds));
+  sendProblem(response, 503, type, title, detail);
 }
 
 /** The request as the provider signed it: path and authority come from configuration, not from the Host header. */

@@ -12,6 +12,14 @@ export interface IngestCounts {
   quarantined: number;
 }
 
+export type IngestOutcome = keyof IngestCounts;
+
+/** Told, once Redis confirmed a batch, how many of its events of each type ended how. */
+export interface IngestMetrics {
+  /** `type` as sent, undefined for content without one (a body that is not a batch, an event without a type). */
+  webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void;
+}
+
 export interface IngestContext {
   requestId: string;
   receivedAt: Date;
@@ -35,13 +43,14 @@ export class BatchIngestor {
   constructor(
     private readonly queue: Queue,
     private readonly redis: Redis,
-    private readonly options: { prefix: string; dedupTtlSeconds: number; timeoutMs: number },
+    private readonly options: { prefix: string; dedupTtlSeconds: number; timeoutMs: number; metrics?: IngestMetrics },
   ) {}
 
   async ingest(batch: ClassifiedBatch, context: IngestContext): Promise<IngestCounts> {
     const { timeoutMs } = this.options;
+    let enqueued: Enqueued;
     try {
-      return await withTimeout(
+      enqueued = await withTimeout(
         this.enqueue(batch, context),
         timeoutMs,
         () => new IngestUnavailableError(`Redis did not confirm the batch within ${timeoutMs} ms`),
@@ -50,9 +59,12 @@ export class BatchIngestor {
       if (error instanceof IngestUnavailableError) throw error;
       throw new IngestUnavailableError(`Redis failed: ${(error as Error).message}`, { cause: error });
     }
+    // Only what was acknowledged counts: a batch answered 503 comes again and is counted then.
+    if (this.options.metrics !== undefined) report(this.options.metrics, batch, enqueued.accepted);
+    return enqueued.counts;
   }
 
-  private async enqueue(batch: ClassifiedBatch, context: IngestContext): Promise<IngestCounts> {
+  private async enqueue(batch: ClassifiedBatch, context: IngestContext): Promise<Enqueued> {
     const { events } = batch;
     const markers = events.map((event) => this.markerKey(event.id));
     const seen = markers.length > 0 ? await this.redis.mget(markers) : [];
@@ -73,31 +85,58 @@ export class BatchIngestor {
     ];
     if (jobs.length > 0) await this.queue.addBulk(jobs);
 
-    const accepted = fresh.length > 0 ? await this.markAccepted(fresh) : 0;
-    return {
-      accepted,
-      duplicate: events.length - accepted,
+    const accepted = fresh.length > 0 ? await this.markAccepted(fresh) : new Set<PaymentEvent>();
+    const counts = {
+      accepted: accepted.size,
+      duplicate: events.length - accepted.size,
       ignored: [...batch.ignored.values()].reduce((sum, count) => sum + count, 0),
       quarantined: batch.quarantined.length,
     };
+    return { counts, accepted };
   }
 
-  /** Sets the markers; a marker that another delivery set first means that delivery accepted the event. */
-  private async markAccepted(events: PaymentEvent[]): Promise<number> {
+  /**
+   * Sets the markers and returns the events this delivery accepted: a marker that another delivery
+   * set first means that delivery accepted the event.
+   */
+  private async markAccepted(events: PaymentEvent[]): Promise<Set<PaymentEvent>> {
     const pipeline = this.redis.pipeline();
     for (const event of events) pipeline.set(this.markerKey(event.id), '1', 'EX', this.options.dedupTtlSeconds, 'NX');
     const results = (await pipeline.exec()) ?? [];
-    let accepted = 0;
-    for (const [error, result] of results) {
+    const accepted = new Set<PaymentEvent>();
+    results.forEach(([error, result], index) => {
       if (error) throw error;
-      if (result === 'OK') accepted += 1;
-    }
+      if (result === 'OK') accepted.add(events[index]);
+    });
     return accepted;
   }
 
   private markerKey(eventId: string): string {
     return `${this.options.prefix}:seen-event:${eventId.toLowerCase()}`;
   }
+}
+
+interface Enqueued {
+  counts: IngestCounts;
+  /** The events this delivery accepted; the batch's other events were duplicates. */
+  accepted: Set<PaymentEvent>;
+}
+
+/** Per type and outcome, for the metrics. A batch holds few types, often one, so the tally stays tiny. */
+function report(metrics: IngestMetrics, batch: ClassifiedBatch, accepted: Set<PaymentEvent>): void {
+  const tally = new Map<string, { accepted: number; duplicate: number }>();
+  for (const event of batch.events) {
+    let counts = tally.get(event.type);
+    if (counts === undefined) tally.set(event.type, (counts = { accepted: 0, duplicate: 0 }));
+    if (accepted.has(event)) counts.accepted += 1;
+    else counts.duplicate += 1;
+  }
+  for (const [type, counts] of tally) {
+    if (counts.accepted > 0) metrics.webhookEvents(type, 'accepted', counts.accepted);
+    if (counts.duplicate > 0) metrics.webhookEvents(type, 'duplicate', counts.duplicate);
+  }
+  for (const [type, count] of batch.ignored) metrics.webhookEvents(type, 'ignored', count);
+  for (const item of batch.quarantined) metrics.webhookEvents(item.eventType, 'quarantined', 1);
 }
 
 function quarantineJobData(item: QuarantineItem, receivedAt: string, requestId: string): QuarantineJobData {

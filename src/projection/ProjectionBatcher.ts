@@ -9,6 +9,14 @@ export class PermanentProjectionError extends Error {
   }
 }
 
+/** Told about every batch write; kept narrow so that the projection does not depend on the metrics library. */
+export interface ProjectionBatchMetrics {
+  /** Once per applied or superseded event, after its batch committed: seconds since the event's created_at. */
+  projectionLagSeconds(seconds: number): void;
+  /** A batch write failed for a reason other than bad data: the database is unreachable, slow or failing. */
+  dependencyError(dependency: 'postgres'): void;
+}
+
 interface Waiting {
   received: ReceivedEvent;
   resolve(outcome: EventOutcome): void;
@@ -28,6 +36,7 @@ export class ProjectionBatcher {
     private readonly store: ProjectionStore,
     private readonly maxSize: number,
     private readonly maxWaitMs: number,
+    private readonly metrics?: ProjectionBatchMetrics,
   ) {}
 
   project(received: ReceivedEvent): Promise<EventOutcome> {
@@ -49,9 +58,12 @@ export class ProjectionBatcher {
   private async write(batch: Waiting[]): Promise<void> {
     try {
       const outcomes = await this.store.projectBatch(batch.map((waiting) => waiting.received));
+      if (this.metrics !== undefined) observeLag(this.metrics, batch, outcomes);
       for (const waiting of batch) waiting.resolve(outcomes.get(waiting.received.event.id) ?? 'duplicate');
     } catch (error) {
       if (!isPermanentDatabaseError(error)) {
+        // Once per failed transaction, however many jobs it fails.
+        this.metrics?.dependencyError('postgres');
         for (const waiting of batch) waiting.reject(error as Error);
       } else if (batch.length > 1) {
         // One bad event must not hold back the others: write them one by one to find it.
@@ -60,5 +72,16 @@ export class ProjectionBatcher {
         batch[0].reject(new PermanentProjectionError((error as Error).message));
       }
     }
+  }
+}
+
+/** Event created_at → now, the batch having just committed. `outcomes` has each event once, also one sent twice. */
+function observeLag(metrics: ProjectionBatchMetrics, batch: Waiting[], outcomes: Map<string, EventOutcome>): void {
+  const committedAt = Date.now();
+  const createdAt = new Map(batch.map(({ received }) => [received.event.id, received.event.created_at]));
+  for (const [id, outcome] of outcomes) {
+    if (outcome === 'duplicate') continue;
+    const createdAtMs = Date.parse(createdAt.get(id) ?? '');
+    if (Number.isFinite(createdAtMs)) metrics.projectionLagSeconds(Math.max(0, (committedAt - createdAtMs) / 1000));
   }
 }

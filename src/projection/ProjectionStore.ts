@@ -1,11 +1,18 @@
 import { PrismaClient } from '../database/prismaClient';
+import { canonicalTimestampSql } from '../events/timestamps';
 import { PaymentEvent, PaymentKind, kindOf } from '../events/upvestEvents';
 import { applyPaymentUpdate, compareUpdates, PaymentState } from './paymentState';
 import { PAYMENT_TABLES, PaymentTable, paymentUpdateOf } from './paymentTables';
 
+/** Where an event came from: a webhook, or a payment state fetched from the provider's API. */
+export const EVENT_SOURCES = ['webhook', 'reconciliation', 'backfill'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
 export interface ReceivedEvent {
   event: PaymentEvent;
   receivedAt: string;
+  /** Default 'webhook'. */
+  source?: EventSource;
 }
 
 /** What became of an event: it changed its payment's row, newer events had already decided it, or it was seen before. */
@@ -20,7 +27,6 @@ interface Writes {
   states: Record<PaymentKind, object[]>;
 }
 
-const canonical = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const TABLES = Object.values(PAYMENT_TABLES);
 
 /**
@@ -35,6 +41,15 @@ export class ProjectionStore {
   async projectBatch(received: ReceivedEvent[]): Promise<Map<string, EventOutcome>> {
     return this.prisma.$transaction((tx) => project(tx, received), { timeout: 30000, maxWait: 10000 });
   }
+
+  /**
+   * Rebuilds one payment's row from its events in webhook_events, by the same fold as the
+   * projection: for repairing a row changed by hand or by a bug. History rows and event outcomes
+   * stay as they are. Answers the row as stored, or undefined when the payment has no events.
+   */
+  async rebuildPayment(kind: PaymentKind, paymentId: string): Promise<Record<string, unknown> | undefined> {
+    return this.prisma.$transaction((tx) => rebuild(tx, kind, paymentId), { timeout: 30000, maxWait: 10000 });
+  }
 }
 
 async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<string, EventOutcome>> {
@@ -42,7 +57,7 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
   const outcomes = new Map<string, EventOutcome>(received.map(({ event }) => [event.id, 'duplicate']));
   const batch = firstOfEachEvent(received);
   const events = batch.map(({ event }) => event);
-  await lockPayments(tx, events);
+  await lockPayments(tx, events.map(paymentKey));
   const { seenEventIds, states } = await readCurrent(tx, events);
 
   const writes: Writes = { events: [], history: [], states: { WITHDRAWAL: [], DIRECT_DEBIT: [] } };
@@ -52,7 +67,7 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
     .filter(({ event }) => !seenEventIds.has(event.id.toLowerCase()))
     .map((item) => ({ ...item, update: paymentUpdateOf(item.event) }))
     .sort((a, b) => compareUpdates(a.update, b.update));
-  for (const { event, receivedAt, update } of fresh) {
+  for (const { event, receivedAt, source = 'webhook', update } of fresh) {
     const kind = kindOf(event);
     const key = paymentKey(event);
     const applied = applyPaymentUpdate(states.get(key), update);
@@ -68,6 +83,7 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
       received_at: receivedAt,
       event,
       outcome,
+      source,
     });
     writes.history.push({
       payment_kind: kind,
@@ -79,6 +95,7 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
       previous_status: applied.previousStatus,
       status: applied.state.status,
       status_changed: applied.statusChanged,
+      source,
     });
   }
   for (const [key, kind] of changed) writes.states[kind].push(stateRecord(key, states.get(key) as PaymentState));
@@ -99,18 +116,22 @@ function firstOfEachEvent(received: ReceivedEvent[]): ReceivedEvent[] {
 
 /** Payments are keyed by kind and lower-case id: the form Postgres prints uuids in. */
 function paymentKey(event: PaymentEvent): string {
-  return `${kindOf(event)}:${event.object.id.toLowerCase()}`;
+  return keyOf(kindOf(event), event.object.id);
+}
+
+function keyOf(kind: PaymentKind, paymentId: string): string {
+  return `${kind}:${paymentId.toLowerCase()}`;
 }
 
 /**
  * Serializes concurrent batches that touch the same payment, also before its row exists, and so
  * also concurrent deliveries of the same event. Locks are taken in key order: no deadlocks.
  */
-async function lockPayments(tx: Transaction, events: PaymentEvent[]): Promise<void> {
+async function lockPayments(tx: Transaction, keys: string[]): Promise<void> {
   await tx.$queryRawUnsafe(
     `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))::int AS locked
      FROM (SELECT DISTINCT k FROM unnest($1::text[]) AS k ORDER BY k) AS keys`,
-    events.map(paymentKey),
+    keys,
   );
 }
 
@@ -119,10 +140,10 @@ const stateColumns = (table: PaymentTable) =>
     'id::text AS id',
     'status::text AS status',
     'status_event_id::text AS status_event_id',
-    `${canonical('status_event_created_at')} AS status_event_created_at`,
+    `${canonicalTimestampSql('status_event_created_at')} AS status_event_created_at`,
     'last_event_id::text AS last_event_id',
-    `${canonical('last_event_created_at')} AS last_event_created_at`,
-    ...table.columns.map(([name, type]) => (type === 'timestamptz' ? `${canonical(name)} AS ${name}` : `${name}::text AS ${name}`)),
+    `${canonicalTimestampSql('last_event_created_at')} AS last_event_created_at`,
+    ...table.columns.map(([name, type]) => (type === 'timestamptz' ? `${canonicalTimestampSql(name)} AS ${name}` : `${name}::text AS ${name}`)),
   ].join(', ');
 
 // Runs after the locks were granted, in a statement of its own, so that its snapshot includes
@@ -188,17 +209,18 @@ function upsertSql(table: PaymentTable, parameter: string): string {
 // One statement for all writes: data-modifying CTEs all run, in one round trip.
 const WRITE_ALL_SQL = `WITH
   events AS (
-    INSERT INTO webhook_events (id, type, webhook_id, created_at, received_at, event, outcome)
-    SELECT x.id, x.type, x.webhook_id, x.created_at, x.received_at, x.event, x.outcome
+    INSERT INTO webhook_events (id, type, webhook_id, created_at, received_at, event, outcome, source)
+    SELECT x.id, x.type, x.webhook_id, x.created_at, x.received_at, x.event, x.outcome, x.source
     FROM jsonb_to_recordset($1::jsonb)
-      AS x(id uuid, type text, webhook_id uuid, created_at timestamptz, received_at timestamptz, event jsonb, outcome text)
+      AS x(id uuid, type text, webhook_id uuid, created_at timestamptz, received_at timestamptz, event jsonb, outcome text, source event_source)
   ),
   history AS (
     INSERT INTO payment_status_history
-      (payment_kind, payment_id, event_id, event_type, event_created_at, event_status, previous_status, status, status_changed)
-    SELECT x.payment_kind, x.payment_id, x.event_id, x.event_type, x.event_created_at, x.event_status, x.previous_status, x.status, x.status_changed
+      (payment_kind, payment_id, event_id, event_type, event_created_at, event_status, previous_status, status, status_changed, source)
+    SELECT x.payment_kind, x.payment_id, x.event_id, x.event_type, x.event_created_at, x.event_status, x.previous_status, x.status, x.status_changed, x.source
     FROM jsonb_to_recordset($2::jsonb) AS x(payment_kind payment_kind, payment_id uuid, event_id uuid, event_type text,
-      event_created_at timestamptz, event_status payment_status, previous_status payment_status, status payment_status, status_changed boolean)
+      event_created_at timestamptz, event_status payment_status, previous_status payment_status, status payment_status, status_changed boolean,
+      source event_source)
   ),
   ${TABLES.map((table, index) => `${table.table} AS (${upsertSql(table, `$${index + 3}`)})`).join(',\n  ')}
 SELECT 1 AS written`;
@@ -210,4 +232,23 @@ async function writeAll(tx: Transaction, writes: Writes): Promise<void> {
     JSON.stringify(writes.history),
     ...TABLES.map((table) => JSON.stringify(writes.states[table.kind])),
   );
+}
+
+// Every projected event has one history row, which is indexed by payment: the way to its events.
+const PAYMENT_EVENTS_SQL = `SELECT e.event FROM payment_status_history h JOIN webhook_events e ON e.id = h.event_id
+  WHERE h.payment_kind = $2::payment_kind AND h.payment_id = $1::uuid`;
+
+async function rebuild(tx: Transaction, kind: PaymentKind, paymentId: string): Promise<Record<string, unknown> | undefined> {
+  const key = keyOf(kind, paymentId);
+  // Under the projection's lock, so that no batch writes this payment between our read and our write.
+  await lockPayments(tx, [key]);
+  const rows = await tx.$queryRawUnsafe<Array<{ event: PaymentEvent }>>(PAYMENT_EVENTS_SQL, paymentId, kind);
+  if (rows.length === 0) return undefined;
+  let state: PaymentState | undefined;
+  for (const update of rows.map(({ event }) => paymentUpdateOf(event)).sort(compareUpdates)) state = applyPaymentUpdate(state, update).state;
+  const [row] = await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(
+    `${upsertSql(PAYMENT_TABLES[kind], '$1')} RETURNING *`,
+    JSON.stringify([stateRecord(key, state as PaymentState)]),
+  );
+  return row;
 }

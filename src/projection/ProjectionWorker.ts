@@ -1,12 +1,13 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { isPermanentDatabaseError } from '../database/databaseErrors';
 import { PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
 import { Logger } from '../logging/logger';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { EVENTS_QUEUE_NAME, EventJobData, QUARANTINE_JOB_NAME, QuarantineJobData, RETRY_BACKOFF_TYPE } from '../queue/jobs';
-import { PermanentProjectionError, ProjectionBatcher } from './ProjectionBatcher';
+import { PermanentProjectionError, ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
 import { ProjectionStore } from './ProjectionStore';
-import { retryDelayMs } from './retryBackoff';
+import { retryDelayMs } from '../shared/retryBackoff';
 
 export interface ProjectionWorkerOptions {
   connection: Redis;
@@ -17,12 +18,20 @@ export interface ProjectionWorkerOptions {
   backoffMs: number;
   backoffMaxMs: number;
   lockDurationMs: number;
+  metrics?: ProjectionMetrics;
+}
+
+/** What the worker reports, besides what its batches report. */
+export interface ProjectionMetrics extends ProjectionBatchMetrics {
+  /** Once per job attempt: completed, retried (failed, another attempt follows) or failed for good. */
+  jobAttempt(outcome: 'completed' | 'retried' | 'failed'): void;
 }
 
 /** Consumes the events queue: projects event jobs in batches and files quarantine jobs. */
 export class ProjectionWorker {
   private readonly worker: Worker;
   private readonly batcher: ProjectionBatcher;
+  private readonly metrics: ProjectionMetrics | undefined;
 
   constructor(
     store: ProjectionStore,
@@ -30,7 +39,9 @@ export class ProjectionWorker {
     private readonly logger: Logger,
     options: ProjectionWorkerOptions,
   ) {
-    this.batcher = new ProjectionBatcher(store, options.batchSize, options.batchWaitMs);
+    const { metrics } = options;
+    this.metrics = metrics;
+    this.batcher = new ProjectionBatcher(store, options.batchSize, options.batchWaitMs, metrics);
     this.worker = new Worker(EVENTS_QUEUE_NAME, (job) => this.process(job), {
       connection: options.connection,
       prefix: options.prefix,
@@ -47,15 +58,17 @@ export class ProjectionWorker {
     });
     this.worker.on('failed', (job, error) => {
       const final = job === undefined || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-      this.logger.log(final ? 'error' : 'warn', final ? 'job failed for good' : 'job failed, will retry', {
-        jobId: job?.id,
-        eventId: job?.id,
+      metrics?.jobAttempt(final ? 'failed' : 'retried');
+      const logger = job === undefined ? this.logger : this.jobLogger(job);
+      logger.log(final ? 'error' : 'warn', final ? 'job failed for good' : 'job failed, will retry', {
         jobName: job?.name,
         attemptsMade: job?.attemptsMade,
         error: error.message,
       });
     });
-    this.worker.on('error', (error) => this.logger.error('worker error', { error: error.message }));
+    if (metrics !== undefined) this.worker.on('completed', () => metrics.jobAttempt('completed'));
+    // Mostly Redis connection errors of the worker's own connections; BullMQ recovers from them.
+    this.worker.on('error', (error) => this.logger.warn('worker error', { error: error.message }));
   }
 
   start(): void {
@@ -67,18 +80,15 @@ export class ProjectionWorker {
     await this.worker.close();
   }
 
+  /** Every line about a job carries its jobId and the id of its event. */
+  private jobLogger(job: Job): Logger {
+    return this.logger.child({ jobId: job.id, eventId: eventIdOf(job) });
+  }
+
   private async process(job: Job): Promise<string> {
     if (job.name === QUARANTINE_JOB_NAME) {
       const data = job.data as QuarantineJobData;
-      await this.quarantine.save({
-        reason: data.reason,
-        content: Buffer.from(data.contentBase64, 'base64'),
-        contentSha256: data.contentSha256,
-        eventId: data.eventId,
-        eventType: data.eventType,
-        receivedAt: new Date(data.receivedAt),
-        requestId: data.requestId,
-      });
+      await this.saveQuarantined(data);
       return 'quarantined';
     }
     const data = job.data as EventJobData;
@@ -90,6 +100,32 @@ export class ProjectionWorker {
       throw error;
     }
   }
+
+  private async saveQuarantined(data: QuarantineJobData): Promise<void> {
+    try {
+      await this.quarantine.save({
+        reason: data.reason,
+        content: Buffer.from(data.contentBase64, 'base64'),
+        contentSha256: data.contentSha256,
+        eventId: data.eventId,
+        eventType: data.eventType,
+        receivedAt: new Date(data.receivedAt),
+        requestId: data.requestId,
+      });
+    } catch (error) {
+      if (!isPermanentDatabaseError(error)) this.metrics?.dependencyError('postgres');
+      throw error;
+    }
+  }
+}
+
+/** The event id of an event job (as sent, not the lower-cased job id), or of the event a quarantine job holds, if it had one. */
+function eventIdOf(job: Job): string | undefined {
+  const eventId: unknown =
+    job.name === QUARANTINE_JOB_NAME
+      ? (job.data as Partial<QuarantineJobData> | undefined)?.eventId
+      : ((job.data as Partial<EventJobData> | undefined)?.event as { id?: unknown } | undefined)?.id;
+  return typeof eventId === 'string' ? eventId : undefined;
 }
 
 /** Jobs were validated at the edge; one that no longer parses was written by something else and cannot succeed. */

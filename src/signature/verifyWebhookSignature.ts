@@ -14,6 +14,12 @@ export interface VerifyOptions {
   maxAgeSeconds: number;
   /** Reject when now > expires + clockSkew. */
   enforceExpires: boolean;
+  /**
+   * Default true: webhooks always carry a body, so a signature must cover its digest. False for
+   * requests without a body (a signed GET), where there is nothing to cover; a digest that is
+   * covered is still checked.
+   */
+  requireDigest?: boolean;
   /** For tests; default Math.floor(Date.now() / 1000). */
   nowSeconds?: number;
 }
@@ -48,7 +54,7 @@ export async function verifyWebhookSignature(
   checkTime(signature, options);
   const base = buildSignatureBase(signature.components, signature.signatureParams, message, options.baseFormat);
   // After the base: hashing a large body costs more than building it.
-  checkDigests(signature.components, message);
+  checkDigests(signature.components, message, options.requireDigest ?? true);
   if (!(await verifySignature(key.algorithm, key.key, Buffer.from(base), signature.signature))) {
     throw new SignatureVerificationError('bad_signature', `signature does not verify with key "${key.kid}"`);
   }
@@ -91,11 +97,11 @@ function checkTime(signature: SignatureHeaderMember, options: VerifyOptions): vo
 
 // A signature over the headers says nothing about the body unless it covers a digest of it and
 // that digest is recomputed here from the raw bytes.
-function checkDigests(components: readonly string[], message: SignedMessage & { body: Buffer }): void {
+function checkDigests(components: readonly string[], message: SignedMessage & { body: Buffer }, requireDigest: boolean): void {
   const covered = components.filter((name): name is DigestHeaderName =>
     (DIGEST_HEADER_NAMES as readonly string[]).includes(name),
   );
-  if (covered.length === 0) {
+  if (covered.length === 0 && requireDigest) {
     throw new SignatureVerificationError('missing_digest', 'the signature covers neither digest nor content-digest');
   }
   for (const name of covered) {

@@ -33,6 +33,8 @@ function startWorkerProcess(): ChildProcess {
       ...process.env,
       ROLE: 'worker',
       PORT: '0',
+      // On the main port: a fixed metrics port could be taken by another test run.
+      METRICS_PORT: '0',
       DATABASE_URL: api.database.url,
       REDIS_PREFIX: api.redisPrefix,
       MIGRATE_ON_START: 'false',

@@ -3,14 +3,16 @@ import IORedis from 'ioredis';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/config';
 import { createPrismaClient, PrismaClient } from '../../src/database/prismaClient';
-import { createLogger } from '../../src/logging/logger';
-import { generateKeyPair, KeyPair, signWebhookRequest } from '../../src/signature';
+import { createLogger, Logger } from '../../src/logging/logger';
+import { generateKeyPair, KeyPair, SigningKey, signWebhookRequest } from '../../src/signature';
 import { RunningService, startService } from '../../src/startService';
 import { createTestDatabase, TestDatabase } from './testDatabase';
 
 export interface TestService {
   service: RunningService;
   baseUrl: string;
+  /** GET here for the Prometheus metrics (the main port unless METRICS_PORT was given). */
+  metricsUrl: string;
   prisma: PrismaClient;
   database: TestDatabase;
   redisPrefix: string;
@@ -23,7 +25,11 @@ export interface TestService {
 export const providerKeys = generateKeyPair('p521');
 
 /** A whole service (API and worker, or as told) on its own database and Redis prefix. */
-export async function startTestService(environment: Record<string, string> = {}, reuse?: { database: TestDatabase; redisPrefix: string }): Promise<TestService> {
+export async function startTestService(
+  environment: Record<string, string> = {},
+  reuse?: { database: TestDatabase; redisPrefix: string },
+  options: { logger?: Logger } = {},
+): Promise<TestService> {
   const database = reuse?.database ?? (await createTestDatabase());
   const redisPrefix = reuse?.redisPrefix ?? `test-${process.pid}-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -35,14 +41,17 @@ export async function startTestService(environment: Record<string, string> = {},
     PROJECTION_BATCH_WAIT_MS: '2',
     JOB_BACKOFF_MS: '200',
     JOB_BACKOFF_MAX_MS: '1000',
+    // On the main port: test files run in parallel and must not compete for the fixed 9464.
+    METRICS_PORT: '0',
     ...environment,
   });
-  const service = await startService(config, createLogger('error', process.env.TEST_LOGS !== 'true'));
+  const service = await startService(config, options.logger ?? createLogger('error', process.env.TEST_LOGS !== 'true'));
   const prisma = createPrismaClient(database.url, 2);
   const baseUrl = `http://127.0.0.1:${service.port}`;
   return {
     service,
     baseUrl,
+    metricsUrl: `http://127.0.0.1:${service.metricsPort}${config.metrics.path}`,
     prisma,
     database,
     redisPrefix,
@@ -64,12 +73,14 @@ export async function startTestService(environment: Record<string, string> = {},
 }
 
 export function signedHeaders(body: string, keyPair: KeyPair = providerKeys): Record<string, string> {
+  return headersSignedWith(body, { kid: keyPair.kid, privateKey: createPrivateKey(keyPair.privateKeyPem) });
+}
+
+/** The headers of a webhook delivery of `body`, signed (v6) with `key`. */
+export function headersSignedWith(body: string, key: SigningKey): Record<string, string> {
   const bytes = Buffer.from(body);
   const headers = { 'content-type': 'application/json', 'content-length': String(bytes.length) };
-  const signature = signWebhookRequest(
-    { method: 'POST', path: '/webhooks/upvest', query: '', headers, body: bytes },
-    { key: { kid: keyPair.kid, privateKey: createPrivateKey(keyPair.privateKeyPem) } },
-  );
+  const signature = signWebhookRequest({ method: 'POST', path: '/webhooks/upvest', query: '', headers, body: bytes }, { key });
   return { ...headers, ...signature };
 }
 

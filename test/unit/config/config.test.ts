@@ -50,7 +50,11 @@ describe('loadConfig', () => {
         publicUrl: undefined,
         bodyLimitBytes: 5 * 1024 * 1024,
         verificationKeys: undefined,
+        keyRefreshIntervalMs: 3600 * 1000,
+        keyMinRefreshIntervalMs: 30 * 1000,
       });
+      expect(config.upvestApi).toBeUndefined();
+      expect(config.reconciliation).toEqual({ intervalMs: 600 * 1000, staleAfterSeconds: 3600, maxPaymentsPerRun: 500 });
       expect(config.signature).toEqual({ baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: false });
       expect(config.ingest).toEqual({ timeoutMs: 2000, retryAfterSeconds: 5, dedupTtlSeconds: 7 * 24 * 3600 });
       expect(config.worker).toEqual({
@@ -161,6 +165,14 @@ describe('loadConfig', () => {
       ['SIGNATURE_CLOCK_SKEW_SECONDS', '-5'],
       ['INGEST_TIMEOUT_MS', '10'],
       ['PROJECTION_BATCH_SIZE', '0'],
+      ['UPVEST_BASE_URL', 'ftp://sandbox.upvest.co'],
+      ['UPVEST_BASE_URL', 'sandbox.upvest.co'],
+      ['UPVEST_API_TIMEOUT_MS', '50'],
+      ['UPVEST_API_MAX_RETRIES', '-1'],
+      ['UPVEST_API_REQUESTS_PER_SECOND', '0'],
+      ['VERIFY_KEYS_REFRESH_INTERVAL_SECONDS', '5'],
+      ['RECONCILIATION_INTERVAL_SECONDS', '-1'],
+      ['RECONCILIATION_MAX_PAYMENTS_PER_RUN', '0'],
     ])('rejects %s=%s and names the variable', (variable, value) => {
       const problems = problemsOf({ [variable]: value });
       expect(problems).toHaveLength(1);
@@ -224,8 +236,10 @@ describe('loadConfig', () => {
       expect(problemsOf({ UPVEST_WEBHOOK_JWKS: '[]' })).toEqual(['UPVEST_WEBHOOK_JWKS: JWKS must be an object with a "keys" array']);
     });
 
-    it('requires a JWKS when NODE_ENV=production', () => {
-      expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['UPVEST_WEBHOOK_JWKS or UPVEST_WEBHOOK_JWKS_FILE: required when NODE_ENV=production']);
+    it('requires a JWKS or API credentials when NODE_ENV=production', () => {
+      expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+        'UPVEST_WEBHOOK_JWKS or UPVEST_WEBHOOK_JWKS_FILE, or the UPVEST_CLIENT_* API credentials: required when NODE_ENV=production',
+      ]);
     });
 
     it('starts in production with a JWKS', () => {
@@ -242,6 +256,157 @@ describe('loadConfig', () => {
       expect(problemsOf({ UPVEST_WEBHOOK_JWKS: 'x', JOB_BACKOFF_MS: '5000', JOB_BACKOFF_MAX_MS: '1000' })).toEqual([
         'UPVEST_WEBHOOK_JWKS: not valid JSON',
         'JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS',
+      ]);
+    });
+  });
+
+  describe('Upvest API credentials', () => {
+    const CLIENT_SECRET = 'client-secret-never-echoed';
+    const credentials = (overrides: Record<string, string> = {}): Record<string, string> => ({
+      UPVEST_CLIENT_ID: '363f3305-7ab0-4e82-a158-f9d382ad08b6',
+      UPVEST_CLIENT_SECRET: CLIENT_SECRET,
+      UPVEST_SIGNING_KEY: keyPair.privateKeyPem,
+      UPVEST_SIGNING_KEY_ID: keyPair.kid,
+      ...overrides,
+    });
+    /** A problem must name the variable but never carry key material or the secret. */
+    const expectNoSecrets = (problems: string[], ...secrets: string[]) => {
+      for (const secret of [CLIENT_SECRET, ...secrets]) expect(problems.join('\n')).not.toContain(secret);
+    };
+
+    it('reads the credentials with the documented defaults', () => {
+      const api = loadConfig(credentials()).upvestApi;
+
+      expect(api).toEqual({
+        baseUrl: new URL('https://sandbox.upvest.co'),
+        clientId: '363f3305-7ab0-4e82-a158-f9d382ad08b6',
+        clientSecret: CLIENT_SECRET,
+        signingKey: { kid: keyPair.kid, privateKey: expect.any(crypto.KeyObject) },
+        timeoutMs: 10000,
+        maxRetries: 5,
+        retryBaseDelayMs: 500,
+        retryMaxDelayMs: 30000,
+        requestsPerSecond: 10,
+      });
+      expect(api?.signingKey.privateKey.asymmetricKeyDetails?.namedCurve).toBe('secp521r1');
+    });
+
+    it('reads explicit API, key refresh and reconciliation settings', () => {
+      const config = loadConfig(
+        credentials({
+          UPVEST_BASE_URL: 'https://api.upvest.co',
+          UPVEST_API_TIMEOUT_MS: '2500',
+          UPVEST_API_MAX_RETRIES: '0',
+          UPVEST_API_RETRY_BASE_MS: '100',
+          UPVEST_API_RETRY_MAX_MS: '1000',
+          UPVEST_API_REQUESTS_PER_SECOND: '2.5',
+          VERIFY_KEYS_REFRESH_INTERVAL_SECONDS: '600',
+          VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: '0',
+          RECONCILIATION_INTERVAL_SECONDS: '0',
+          RECONCILIATION_STALE_AFTER_SECONDS: '60',
+          RECONCILIATION_MAX_PAYMENTS_PER_RUN: '20',
+        }),
+      );
+
+      expect(config.upvestApi).toMatchObject({
+        baseUrl: new URL('https://api.upvest.co'),
+        timeoutMs: 2500,
+        maxRetries: 0,
+        retryBaseDelayMs: 100,
+        retryMaxDelayMs: 1000,
+        requestsPerSecond: 2.5,
+      });
+      expect(config.webhook).toMatchObject({ keyRefreshIntervalMs: 600_000, keyMinRefreshIntervalMs: 0 });
+      expect(config.reconciliation).toEqual({ intervalMs: 0, staleAfterSeconds: 60, maxPaymentsPerRun: 20 });
+    });
+
+    it('accepts an Ed25519 signing key', () => {
+      const ed25519 = generateKeyPair('ed25519');
+      const api = loadConfig(credentials({ UPVEST_SIGNING_KEY: ed25519.privateKeyPem, UPVEST_SIGNING_KEY_ID: ed25519.kid })).upvestApi;
+      expect(api?.signingKey.privateKey.asymmetricKeyType).toBe('ed25519');
+    });
+
+    it('reads a PEM whose line breaks are written as literal \\n escapes', () => {
+      const escaped = keyPair.privateKeyPem.trimEnd().replace(/\n/g, '\\n');
+      expect(escaped).not.toContain('\n');
+
+      const { privateKey } = loadConfig(credentials({ UPVEST_SIGNING_KEY: escaped })).upvestApi!.signingKey;
+      expect(privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(keyPair.privateKeyPem);
+    });
+
+    it('reads the signing key from UPVEST_SIGNING_KEY_FILE', () => {
+      const file = writeTempFile('signing-key.pem', keyPair.privateKeyPem);
+      const api = loadConfig(credentials({ UPVEST_SIGNING_KEY: '', UPVEST_SIGNING_KEY_FILE: file })).upvestApi;
+      expect(api?.signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' })).toBe(keyPair.privateKeyPem);
+    });
+
+    it.each([
+      [{ UPVEST_CLIENT_ID: 'client' }, 'UPVEST_CLIENT_SECRET, UPVEST_SIGNING_KEY_ID, UPVEST_SIGNING_KEY or UPVEST_SIGNING_KEY_FILE'],
+      [{ UPVEST_CLIENT_SECRET: CLIENT_SECRET, UPVEST_SIGNING_KEY_ID: 'kid' }, 'UPVEST_CLIENT_ID, UPVEST_SIGNING_KEY or UPVEST_SIGNING_KEY_FILE'],
+      [{ UPVEST_SIGNING_KEY_FILE: '/nonexistent/key.pem' }, 'UPVEST_CLIENT_ID, UPVEST_CLIENT_SECRET, UPVEST_SIGNING_KEY_ID'],
+    ])('requires all API credentials or none: %j names the missing ones', (partial, missing) => {
+      const problems = problemsOf(partial);
+      expect(problems).toEqual([`${missing}: required with the other Upvest API credentials`]);
+      expectNoSecrets(problems);
+    });
+
+    it('reports missing credentials together with other invalid variables', () => {
+      expect(problemsOf({ PORT: 'abc', UPVEST_CLIENT_ID: 'client' })).toEqual([
+        expect.stringMatching(/^PORT: /),
+        'UPVEST_CLIENT_SECRET, UPVEST_SIGNING_KEY_ID, UPVEST_SIGNING_KEY or UPVEST_SIGNING_KEY_FILE: required with the other Upvest API credentials',
+      ]);
+    });
+
+    it('reports half a set of credentials in production once, not also as missing keys', () => {
+      expect(problemsOf({ NODE_ENV: 'production', UPVEST_CLIENT_ID: 'client' })).toEqual([
+        'UPVEST_CLIENT_SECRET, UPVEST_SIGNING_KEY_ID, UPVEST_SIGNING_KEY or UPVEST_SIGNING_KEY_FILE: required with the other Upvest API credentials',
+      ]);
+    });
+
+    it('starts in production with API credentials and no JWKS', () => {
+      const config = loadConfig({ NODE_ENV: 'production', ...credentials() });
+      expect(config.webhook.verificationKeys).toBeUndefined();
+      expect(config.upvestApi?.clientId).toBe('363f3305-7ab0-4e82-a158-f9d382ad08b6');
+    });
+
+    it('refuses both UPVEST_SIGNING_KEY and UPVEST_SIGNING_KEY_FILE', () => {
+      const file = writeTempFile('both.pem', keyPair.privateKeyPem);
+      const problems = problemsOf(credentials({ UPVEST_SIGNING_KEY_FILE: file }));
+      expect(problems).toEqual(['UPVEST_SIGNING_KEY and UPVEST_SIGNING_KEY_FILE: set only one of them']);
+      expectNoSecrets(problems, keyPair.privateKeyPem.split('\n')[1]);
+    });
+
+    it('names UPVEST_SIGNING_KEY_FILE when the file cannot be read', () => {
+      const missing = path.join(directory, 'missing-key.pem');
+      expect(problemsOf(credentials({ UPVEST_SIGNING_KEY: '', UPVEST_SIGNING_KEY_FILE: missing }))).toEqual([
+        `UPVEST_SIGNING_KEY_FILE: cannot read ${missing} (ENOENT)`,
+      ]);
+    });
+
+    const notAKey = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ1dC1ub3QtYS1rZXk=\n-----END PRIVATE KEY-----\n';
+    const publicKeyPem = crypto.generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const secp256k1Pem = crypto.generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    it.each([
+      ['a PEM that holds no key', notAKey],
+      ['a public key', publicKeyPem],
+      ['a key of an unsupported curve', secp256k1Pem],
+      ['text that is no PEM at all', 'my-signing-key-material'],
+    ])('reports %s in UPVEST_SIGNING_KEY or UPVEST_SIGNING_KEY_FILE without echoing it', (_what, pem) => {
+      const body = pem.split('\n').find((line) => line !== '' && !line.startsWith('-----')) as string;
+
+      const inline = problemsOf(credentials({ UPVEST_SIGNING_KEY: pem }));
+      expect(inline).toEqual([expect.stringMatching(/^UPVEST_SIGNING_KEY: not a usable PEM private key \(.+\)$/)]);
+      expectNoSecrets(inline, body);
+
+      const file = writeTempFile('unusable.pem', pem);
+      const fromFile = problemsOf(credentials({ UPVEST_SIGNING_KEY: '', UPVEST_SIGNING_KEY_FILE: file }));
+      expect(fromFile).toEqual([expect.stringMatching(/^UPVEST_SIGNING_KEY_FILE: not a usable PEM private key/)]);
+      expectNoSecrets(fromFile, body);
+    });
+
+    it('rejects a maximum API retry delay below the base delay', () => {
+      expect(problemsOf({ UPVEST_API_RETRY_BASE_MS: '5000', UPVEST_API_RETRY_MAX_MS: '1000' })).toEqual([
+        'UPVEST_API_RETRY_MAX_MS: must not be smaller than UPVEST_API_RETRY_BASE_MS',
       ]);
     });
   });

@@ -1,4 +1,4 @@
-import { retryDelayMs } from '../../../src/projection/retryBackoff';
+import { retryDelayMs } from '../../../src/shared/retryBackoff';
 
 const BASE = 1000;
 const MAX = 5 * 60 * 1000;

@@ -1,0 +1,144 @@
+import { Queue } from 'bullmq';
+import express, { ErrorRequestHandler, Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { PrismaClient } from '../database/prismaClient';
+import { sendProblem } from '../http/problem';
+import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
+import { Logger } from '../logging/logger';
+import { ProjectionStore } from '../projection/ProjectionStore';
+import { QuarantineStore } from '../quarantine/QuarantineStore';
+import { failedJobsQuery, jobId, jsonText, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from './adminSchemas';
+import { requireBearerToken } from '../http/bearerAuth';
+import { bullBoardRouter } from './bullBoardRouter';
+import { FailedJobs } from './FailedJobs';
+import { QuarantineReprocessor } from './QuarantineReprocessor';
+
+export interface AdminRouterOptions {
+  /** The bearer token (ADMIN_TOKEN). */
+  token: string;
+  /** The queues bull-board shows: the events queue and the reconciliation queue. */
+  queues: Queue[];
+  /** The queue whose failed jobs are listed and retried. */
+  eventsQueue: Queue;
+  prisma: PrismaClient;
+  /** Queues re-processed quarantined content like a delivery. */
+  ingestor: BatchIngestor;
+  logger: Logger;
+  /** Where the router is mounted, as the browser sees it (bull-board links absolutely). Default /admin. */
+  mountPath?: string;
+}
+
+/**
+ * The admin API, to be mounted at /admin: failed jobs, quarantined payloads, re-projection, and
+ * the bull-board UI at /queues. Every route, bull-board's assets and API included, needs the bearer token.
+ */
+export function createAdminRouter(options: AdminRouterOptions): Router {
+  const { logger } = options;
+  const failedJobs = new FailedJobs(options.eventsQueue);
+  const quarantine = new QuarantineStore(options.prisma);
+  const reprocessor = new QuarantineReprocessor(quarantine, options.ingestor);
+  const projection = new ProjectionStore(options.prisma);
+  const router = Router();
+
+  router.use(requireBearerToken(options.token));
+  router.use('/queues', bullBoardRouter(options.queues, `${options.mountPath ?? '/admin'}/queues`));
+
+  // Before /jobs/:id, which would take "failed" for an id.
+  router.get('/jobs/failed', async (request, response) => {
+    const query = validInput(response, failedJobsQuery, request.query);
+    if (query === undefined) return;
+    const jobs = await failedJobs.list({ type: query.type }, query.limit, query.offset);
+    sendJson(response, 200, { jobs, limit: query.limit, offset: query.offset });
+  });
+
+  router.post('/jobs/failed/retry', express.json({ limit: '16kb' }), async (request, response) => {
+    const filter = validInput(response, retryFilterBody, request.body ?? {});
+    if (filter === undefined) return;
+    const result = await failedJobs.retryMatching(filter, filter.limit);
+    logger.info('admin: failed jobs retried', { filter, ...result });
+    sendJson(response, 200, result);
+  });
+
+  router.get('/jobs/:id', async (request, response) => {
+    const id = validInput(response, jobId, request.params.id);
+    if (id === undefined) return;
+    const job = await failedJobs.inspect(id);
+    if (job === undefined) return notFound(response, `No job with id ${id}.`);
+    sendJson(response, 200, job);
+  });
+
+  router.post('/jobs/:id/retry', async (request, response) => {
+    const id = validInput(response, jobId, request.params.id);
+    if (id === undefined) return;
+    const outcome = await failedJobs.retry(id);
+    if (outcome === 'not-found') return notFound(response, `No job with id ${id}.`);
+    if (outcome === 'not-failed') return sendProblem(response, 409, 'job-not-failed', 'Job not failed', `Job ${id} is not in the failed state.`);
+    logger.info('admin: job retried', { jobId: id });
+    sendJson(response, 200, { id, retried: true });
+  });
+
+  router.get('/quarantine', async (request, response) => {
+    const query = validInput(response, quarantineQuery, request.query);
+    if (query === undefined) return;
+    sendJson(response, 200, { items: await quarantine.list(query.limit, query.offset), limit: query.limit, offset: query.offset });
+  });
+
+  router.get('/quarantine/:id', async (request, response) => {
+    const id = validInput(response, quarantineId, request.params.id);
+    if (id === undefined) return;
+    const item = await quarantine.get(id);
+    if (item === undefined) return notFound(response, `No quarantined payload with id ${id}.`);
+    sendJson(response, 200, item);
+  });
+
+  router.post('/quarantine/:id/reprocess', async (request, response) => {
+    const id = validInput(response, quarantineId, request.params.id);
+    if (id === undefined) return;
+    const result = await reprocessor.reprocess(id);
+    if (result === undefined) return notFound(response, `No quarantined payload with id ${id}.`);
+    logger.info('admin: quarantined payload reprocessed', result);
+    sendJson(response, 200, result);
+  });
+
+  router.post('/payments/:kind/:id/reproject', async (request, response) => {
+    const target = validInput(response, paymentTarget, request.params);
+    if (target === undefined) return;
+    const row = await projection.rebuildPayment(target.kind, target.id);
+    if (row === undefined) return notFound(response, `No events of ${request.params.kind} ${target.id} in webhook_events.`);
+    logger.info('admin: payment re-projected', { kind: target.kind, paymentId: target.id, status: row.status });
+    sendJson(response, 200, row);
+  });
+
+  router.use(adminErrors);
+  return router;
+}
+
+/** The parsed input, or undefined after answering 400. */
+function validInput<T extends z.ZodType>(response: Response, schema: T, input: unknown): z.output<T> | undefined {
+  const parsed = parseInput(schema, input);
+  if ('value' in parsed) return parsed.value;
+  sendProblem(response, 400, 'bad-request', 'Bad request', parsed.problem);
+  return undefined;
+}
+
+function notFound(response: Response, detail: string): void {
+  sendProblem(response, 404, 'not-found', 'Not found', detail);
+}
+
+function sendJson(response: Response, status: number, body: unknown): void {
+  response.status(status).type('application/json').send(jsonText(body));
+}
+
+/** Errors this router can name; everything else goes on to the app's error handler. */
+const adminErrors: ErrorRequestHandler = (error, _request: Request, response, next) => {
+  if (error instanceof IngestUnavailableError) {
+    response.setHeader('Retry-After', '5');
+    sendProblem(response, 503, 'unavailable', 'Service unavailable', `The queue did not accept the content: ${error.message}`);
+    return;
+  }
+  if (error?.type === 'entity.parse.failed') {
+    sendProblem(response, 400, 'bad-request', 'Bad request', 'The body is not valid JSON.');
+    return;
+  }
+  next(error);
+};

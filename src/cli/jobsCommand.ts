@@ -1,0 +1,62 @@
+import { failedJobsQuery, jobId, jsonText, retryFilterBody } from '../admin/adminSchemas';
+import { FailedJobs } from '../admin/FailedJobs';
+import { Config } from '../config/config';
+import { CliValues } from './cliOptions';
+import { CliIo, EXIT } from './CliIo';
+import { withEventsQueue } from './cliResources';
+import { formatTable, truncated } from './formatTable';
+import { parsedOrUsage, singleArgument, UsageError } from './UsageError';
+
+/** `jobs failed|show|retry|retry-failed`: the events queue's failed jobs. */
+export async function jobsCommand(config: Config, subcommand: string | undefined, args: string[], values: CliValues, io: CliIo): Promise<number> {
+  switch (subcommand) {
+    case 'failed': {
+      const query = parsedOrUsage(failedJobsQuery, { type: values.type, limit: values.limit, offset: values.offset }, 'jobs failed');
+      const jobs = await withEventsQueue(config, ({ queue }) => new FailedJobs(queue).list({ type: query.type }, query.limit, query.offset));
+      if (values.json) {
+        io.out(jsonText(jobs, 2));
+        return EXIT.ok;
+      }
+      const rows = jobs.map((job) => [job.id, job.type, job.eventId ?? '-', String(job.attemptsMade), job.finishedAt ?? '-', truncated(oneLine(job.failedReason ?? ''), 200)]);
+      io.out(formatTable(['ID', 'TYPE', 'EVENT', 'ATTEMPTS', 'FAILED AT', 'REASON'], rows));
+      return EXIT.ok;
+    }
+    case 'show': {
+      const id = parsedOrUsage(jobId, singleArgument(args, 'jobs show', 'job id'), 'job id');
+      const job = await withEventsQueue(config, ({ queue }) => new FailedJobs(queue).inspect(id));
+      if (job === undefined) return notFound(io, id);
+      io.out(jsonText(job, 2));
+      return EXIT.ok;
+    }
+    case 'retry': {
+      const id = parsedOrUsage(jobId, singleArgument(args, 'jobs retry', 'job id'), 'job id');
+      const outcome = await withEventsQueue(config, ({ queue }) => new FailedJobs(queue).retry(id));
+      if (outcome === 'not-found') return notFound(io, id);
+      if (outcome === 'not-failed') {
+        io.err(`job ${id} is not in the failed state; nothing retried`);
+        return EXIT.failed;
+      }
+      io.out(`job ${id} moved back to waiting, with fresh attempts`);
+      return EXIT.ok;
+    }
+    case 'retry-failed': {
+      if (args.length > 0) throw new UsageError('jobs retry-failed takes no arguments, only --type, --reason and --limit');
+      const filter = parsedOrUsage(retryFilterBody, { type: values.type, failedReasonContains: values.reason, limit: values.limit }, 'jobs retry-failed');
+      const result = await withEventsQueue(config, ({ queue }) => new FailedJobs(queue).retryMatching(filter, filter.limit));
+      io.out(values.json ? jsonText(result, 2) : `retried ${result.retried} of ${result.matched} matching failed job(s)`);
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError(`unknown jobs command: ${subcommand ?? '(none)'}`);
+  }
+}
+
+function notFound(io: CliIo, id: string): number {
+  io.err(`no job with id ${id}`);
+  return EXIT.notFound;
+}
+
+/** Reasons from the database span lines; a table row must not. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,26 @@
+import { PAYMENT_KINDS, PAYMENT_STATUSES } from '../events/upvestEvents';
+
+export type WebhookEventOutcome = 'accepted' | 'duplicate' | 'ignored' | 'quarantined';
+
+/** Label of events without a usable type. */
+export const UNKNOWN_TYPE = 'unknown';
+
+const PAYMENT_TYPES = new Set<string>(PAYMENT_KINDS.flatMap((kind) => PAYMENT_STATUSES.map((status) => `${kind}.${status}`)));
+const TYPE_PREFIX = /^[A-Za-z0-9_]{1,40}$/;
+
+/**
+ * The `type` label of upvest_webhook_events_total, bounded whatever the provider sends: the
+ * withdrawal and direct-debit types as they are, foreign types by their prefix (`USER.CREATED`
+ * → `USER`), and anything else as `unknown`.
+ */
+export function eventTypeLabel(type: string | undefined, outcome: WebhookEventOutcome): string {
+  if (type === undefined) return UNKNOWN_TYPE;
+  if (PAYMENT_TYPES.has(type)) return type;
+  const dot = type.indexOf('.');
+  const prefix = dot === -1 ? type : type.slice(0, dot);
+  if (outcome === 'quarantined') {
+    // E.g. WITHDRAWAL.REFUNDED: a payment kind with a status we do not know.
+    return (PAYMENT_KINDS as readonly string[]).includes(prefix) ? prefix : UNKNOWN_TYPE;
+  }
+  return TYPE_PREFIX.test(prefix) ? prefix : UNKNOWN_TYPE;
+}

@@ -1,0 +1,108 @@
+import { Logger } from '../logging/logger';
+import { SignatureVerificationError, VerificationKey, VerificationKeySet } from '../signature';
+
+export interface ProviderKeyStoreOptions {
+  /** Scheduled refresh, to pick up rotated keys before the first webhook signed with one arrives. */
+  refreshIntervalMs: number;
+  /** At most one refresh per this interval is triggered by unknown key ids: they may come from anyone. */
+  minRefreshIntervalMs: number;
+}
+
+/** No keys have ever been loaded: the provider's key endpoint was unreachable since start. */
+export class VerificationKeysUnavailableError extends Error {
+  constructor() {
+    super("the provider's verification keys could not be loaded yet");
+    this.name = 'VerificationKeysUnavailableError';
+  }
+}
+
+/**
+ * The provider's webhook verification keys, fetched from its API (GET /auth/verify_keys) and
+ * cached. A failed refresh keeps the last good keys: a short API outage must not turn into
+ * rejected webhooks.
+ */
+export class ProviderKeyStore {
+  private keys: VerificationKeySet | undefined;
+  private lastTriggeredMs = Number.NEGATIVE_INFINITY;
+  private pending: Promise<boolean> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly fetchJwks: () => Promise<unknown>,
+    private readonly logger: Logger,
+    private readonly options: ProviderKeyStoreOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** For verifyWebhookSignature; throws VerificationKeysUnavailableError until keys were loaded once. */
+  get(kid: string): VerificationKey | undefined {
+    if (this.keys === undefined) throw new VerificationKeysUnavailableError();
+    return this.keys.get(kid);
+  }
+
+  get loaded(): boolean {
+    return this.keys !== undefined;
+  }
+
+  /** Loads the keys now and then every refreshIntervalMs, until stop(). */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * After a webhook signed with an unknown key id: refreshes, unless a refresh started less than
+   * minRefreshIntervalMs ago. Concurrent callers share one refresh. True when a refresh succeeded,
+   * so that the caller verifies once more.
+   */
+  async refreshForUnknownKey(): Promise<boolean> {
+    if (this.pending !== undefined) return this.pending;
+    if (this.now() - this.lastTriggeredMs < this.options.minRefreshIntervalMs) return false;
+    this.lastTriggeredMs = this.now();
+    return this.refresh();
+  }
+
+  /**
+   * Runs `verify`; when it fails for an unknown key id (or before any keys were loaded), refreshes
+   * as refreshForUnknownKey allows and runs it once more. The provider may start signing with a
+   * new key before our scheduled refresh sees it.
+   */
+  async verifyWithDiscovery<T>(verify: () => Promise<T>): Promise<T> {
+    try {
+      return await verify();
+    } catch (error) {
+      const unknownKey = error instanceof SignatureVerificationError && error.reason === 'unknown_key';
+      if (!unknownKey && !(error instanceof VerificationKeysUnavailableError)) throw error;
+      if (!(await this.refreshForUnknownKey())) throw error;
+      return verify();
+    }
+  }
+
+  private refresh(): Promise<boolean> {
+    this.pending ??= this.load().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async load(): Promise<boolean> {
+    try {
+      const keys = VerificationKeySet.fromJwks(await this.fetchJwks());
+      const added = keys.kids.filter((kid) => this.keys?.get(kid) === undefined);
+      this.keys = keys;
+      if (added.length > 0) this.logger.info('verification keys loaded from the provider', { kids: keys.kids, added });
+      return true;
+    } catch (error) {
+      this.logger.error('could not load verification keys from the provider; keeping the last good ones', {
+        error: (error as Error).message,
+        kids: this.keys?.kids ?? [],
+      });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/** The provider answered with an error (problem+json, or anything else non-2xx). */
+export class UpvestApiError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly problem: { type?: string; title?: string; detail?: string },
+    /** The provider's `upvest-request-id`: what its support asks for. */
+    readonly requestId: string | undefined,
+  ) {
+    super(
+      `${method} ${path} answered ${status}` +
+        `${problem.title ? ` ${problem.title}` : ''}${problem.detail ? `: ${problem.detail}` : ''}` +
+        `${requestId ? ` (upvest-request-id ${requestId})` : ''}`,
+    );
+    this.name = 'UpvestApiError';
+  }
+
+  get type(): string | undefined {
+    return this.problem.type;
+  }
+
+  get detail(): string | undefined {
+    return this.problem.detail;
+  }
+}
+
+/** No answer at all: connection failure or timeout, after the retries. */
+export class UpvestApiUnavailableError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`${method} ${path}: no answer from the Upvest API (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    this.name = 'UpvestApiUnavailableError';
+  }
+}

@@ -1,0 +1,110 @@
+import { PaymentKind } from '../events/upvestEvents';
+import { Logger } from '../logging/logger';
+import { PAYMENT_TABLES } from '../projection/paymentTables';
+import { ProjectionStore, ReceivedEvent } from '../projection/ProjectionStore';
+import { PrismaClient } from '../database/prismaClient';
+import { UpvestApi } from '../provider/UpvestApi';
+import { fetchedPaymentEvent } from './fetchedPaymentEvent';
+
+export interface ReconcilerOptions {
+  /** A payment is checked once it has sat in NEW or PROCESSING this long, then at most once per this interval. */
+  staleAfterSeconds: number;
+  maxPaymentsPerRun: number;
+}
+
+export interface ReconciliationReport {
+  checked: number;
+  /** Rows whose status the provider's answer changed: a webhook for them never arrived. */
+  corrected: number;
+  failed: number;
+  /** Age of the oldest status that is still not final, after the run; null when there is none. */
+  oldestNonFinalSeconds: number | null;
+}
+
+/** Told the report of every finished run (as metrics: corrections and how stale the oldest non-final status is). */
+export interface ReconciliationMetrics {
+  reconciliationRun(report: ReconciliationReport): void;
+}
+
+interface StalePayment {
+  kind: PaymentKind;
+  id: string;
+  status: string;
+}
+
+const TABLES = Object.values(PAYMENT_TABLES);
+const NON_FINAL = `status IN ('NEW', 'PROCESSING')`;
+
+// Least recently checked first, so that payments that stay PROCESSING for days do not starve the others.
+const STALE_PAYMENTS_SQL = `SELECT kind, id, status FROM (
+  ${TABLES.map(
+    ({ kind, table }) => `SELECT '${kind}' AS kind, id::text AS id, status::text AS status, status_event_created_at, reconciled_at
+    FROM ${table}
+    WHERE ${NON_FINAL} AND status_event_created_at < now() - make_interval(secs => $1)
+      AND (reconciled_at IS NULL OR reconciled_at < now() - make_interval(secs => $1))`,
+  ).join('\n  UNION ALL\n  ')}
+) AS stale
+ORDER BY reconciled_at NULLS FIRST, status_event_created_at
+LIMIT $2`;
+
+const OLDEST_NON_FINAL_SQL = `SELECT extract(epoch FROM now() - min(since))::float8 AS seconds FROM (
+  ${TABLES.map(({ table }) => `SELECT min(status_event_created_at) AS since FROM ${table} WHERE ${NON_FINAL}`).join(' UNION ALL ')}
+) AS oldest`;
+
+/**
+ * Finds payments that have sat in a non-final status for too long, fetches them from the
+ * provider and applies what it says through the projection, as events of source
+ * 'reconciliation': a status whose webhook was lost is corrected, forward-only and idempotently.
+ */
+export class Reconciler {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly api: UpvestApi,
+    private readonly store: ProjectionStore,
+    private readonly logger: Logger,
+    private readonly options: ReconcilerOptions,
+    private readonly metrics?: ReconciliationMetrics,
+  ) {}
+
+  async run(): Promise<ReconciliationReport> {
+    const stale = await this.prisma.$queryRawUnsafe<StalePayment[]>(STALE_PAYMENTS_SQL, this.options.staleAfterSeconds, this.options.maxPaymentsPerRun);
+    let corrected = 0;
+    let failed = 0;
+    for (const payment of stale) {
+      const received = await this.fetch(payment);
+      if (received === undefined) failed += 1;
+      else await this.store.projectBatch([received]);
+      // Also after a failure: a payment the provider cannot serve must not hold up the others.
+      const status = await this.markReconciled(payment);
+      if (status !== payment.status) {
+        corrected += 1;
+        this.logger.warn('reconciliation corrected a payment whose webhook did not arrive', { ...payment, newStatus: status });
+      }
+    }
+    const [{ seconds }] = await this.prisma.$queryRawUnsafe<Array<{ seconds: number | null }>>(OLDEST_NON_FINAL_SQL);
+    const report = { checked: stale.length, corrected, failed, oldestNonFinalSeconds: seconds === null ? null : Math.round(seconds) };
+    this.logger.info('reconciliation run finished', report);
+    this.metrics?.reconciliationRun(report);
+    return report;
+  }
+
+  private async fetch(payment: StalePayment): Promise<ReceivedEvent | undefined> {
+    try {
+      const fetched = fetchedPaymentEvent(payment.kind, await this.api.payment(payment.kind, payment.id), 'reconciliation', new Date());
+      if ('received' in fetched) return fetched.received;
+      this.logger.error('reconciliation cannot use the provider answer', { ...payment, problem: fetched.problem });
+    } catch (error) {
+      this.logger.error('reconciliation could not fetch a payment', { ...payment, error: (error as Error).message });
+    }
+    return undefined;
+  }
+
+  /** Records the check (which also moves the payment to the back of the line) and returns its status now. */
+  private async markReconciled(payment: StalePayment): Promise<string> {
+    const [row] = await this.prisma.$queryRawUnsafe<Array<{ status: string }>>(
+      `UPDATE ${PAYMENT_TABLES[payment.kind].table} SET reconciled_at = now() WHERE id = $1::uuid RETURNING status::text AS status`,
+      payment.id,
+    );
+    return row.status;
+  }
+}

@@ -1,0 +1,15 @@
+import { ConfigError } from '../config/config';
+import { runCli } from '../cli/runCli';
+import { createLogger } from '../logging/logger';
+
+// Retries and skipped payments are logged as JSON on stderr; results go to stdout.
+const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', false, process.stderr);
+const io = { out: (text: string) => process.stdout.write(`${text}\n`), err: (text: string) => process.stderr.write(`${text}\n`) };
+
+runCli(process.argv.slice(2), io, process.env, logger).then(
+  (code) => process.exit(code),
+  (error) => {
+    io.err(error instanceof ConfigError ? error.message : `error: ${(error as Error).message}`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  },
+);

@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import request from 'supertest';
+import { batchOf, directDebitEvent, withdrawalEvent } from '../../support/paymentEvents';
+import { eventually } from '../../support/testService';
+import {
+  AdminHarness,
+  AUTHORIZED,
+  confirmedWithdrawal,
+  quarantinedIdOf,
+  refuseAmount666,
+  replaceQuarantinedContent,
+  startAdminHarness,
+  waitForFailedJobs,
+} from './adminHarness';
+
+let admin: AdminHarness;
+
+beforeAll(async () => {
+  admin = await startAdminHarness();
+});
+
+afterAll(async () => {
+  await admin.stop();
+});
+
+const get = (path: string) => request(admin.app).get(path).set(AUTHORIZED);
+const post = (path: string, body?: object) => request(admin.app).post(path).set(AUTHORIZED).send(body);
+
+describe('admin authentication', () => {
+  it.each([
+    ['no Authorization header', {}],
+    ['a wrong token', { Authorization: 'Bearer not-the-admin-token-at-all' }],
+    ['the right token in another scheme', { Authorization: `Basic ${AUTHORIZED.Authorization.slice(7)}` }],
+  ])('answers 401 problem+json with a Bearer challenge for %s', async (_case, headers) => {
+    const response = await request(admin.app).get('/admin/jobs/failed').set(headers);
+
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(response.text)).toMatchObject({ status: 401, title: 'Unauthorized' });
+  });
+
+  it.each(['/admin/queues', '/admin/queues/api/queues', '/admin/queues/static/favicon-32x32.png', '/admin/quarantine/1', '/admin/nothing-here'])(
+    'keeps %s behind the token too',
+    async (path) => {
+      expect((await request(admin.app).get(path)).status).toBe(401);
+    },
+  );
+
+  it('lets the bull-board API through with the token', async () => {
+    const response = await get('/admin/queues/api/queues');
+
+    expect(response.status).toBe(200);
+    expect(JSON.stringify(response.body)).toContain('upvest-events');
+  });
+});
+
+describe('failed jobs', () => {
+  const withdrawals = [withdrawalEvent({ object: { amount: '666.00' } }), withdrawalEvent({ paymentId: 'f1f0c2d4-1111-4b2a-9c3d-000000000002', object: { amount: '666.00' } })];
+  const directDebit = directDebitEvent({ object: { cash_amount: '666.00' } });
+  let allowWithdrawals: () => Promise<void>;
+  let allowDirectDebits: () => Promise<void>;
+
+  beforeAll(async () => {
+    allowWithdrawals = await refuseAmount666(admin.harness, 'withdrawals');
+    allowDirectDebits = await refuseAmount666(admin.harness, 'direct_debits');
+    await admin.harness.deliver(batchOf(...withdrawals, directDebit));
+    await waitForFailedJobs(admin.eventsQueue, [...withdrawals, directDebit].map((event) => event.id));
+  });
+
+  it('lists them newest first with their reason, filtered by type or prefix and paged', async () => {
+    const all = await get('/admin/jobs/failed');
+
+    expect(all.status).toBe(200);
+    expect(all.body.jobs).toHaveLength(3);
+    expect(all.body.jobs[0]).toEqual({
+      id: expect.any(String),
+      type: expect.stringMatching(/^(WITHDRAWAL|DIRECT_DEBIT)\.NEW$/),
+      eventId: expect.any(String),
+      failedReason: expect.stringMatching(/refuse_666/),
+      attemptsMade: 1,
+      createdAt: expect.any(String),
+      processedAt: expect.any(String),
+      finishedAt: expect.any(String),
+    });
+    const prefix = await get('/admin/jobs/failed?type=WITHDRAWAL.');
+    expect(prefix.body.jobs.map((job: { eventId: string }) => job.eventId).sort()).toEqual(withdrawals.map((event) => event.id).sort());
+    const exact = await get('/admin/jobs/failed?type=DIRECT_DEBIT.NEW');
+    expect(exact.body.jobs.map((job: { eventId: string }) => job.eventId)).toEqual([directDebit.id]);
+    expect((await get('/admin/jobs/failed?type=DIRECT_DEBIT')).body.jobs).toEqual([]);
+    const paged = await get('/admin/jobs/failed?limit=1&offset=2');
+    expect(paged.body).toMatchObject({ limit: 1, offset: 2, jobs: [all.body.jobs[2]] });
+    expect((await get('/admin/jobs/failed?limit=0')).status).toBe(400);
+    expect((await get('/admin/jobs/failed?offset=-1')).status).toBe(400);
+  });
+
+  it('inspects one job with its data and stack trace', async () => {
+    const response = await get(`/admin/jobs/${directDebit.id}`);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id: directDebit.id, state: 'failed', type: 'DIRECT_DEBIT.NEW', data: { event: directDebit } });
+    expect(response.body.stacktrace.join('\n')).toMatch(/UnrecoverableError|refuse_666/);
+    expect((await get('/admin/jobs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('retries one job after the fix; a job that is not failed is a 409, an unknown one a 404', async () => {
+    await allowWithdrawals();
+    const [first] = withdrawals;
+
+    const response = await post(`/admin/jobs/${first.id}/retry`);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ id: first.id, retried: true });
+    await eventually(async () => admin.harness.prisma.withdrawal.findUnique({ where: { id: first.object.id as string } }));
+    await eventually(async () => (await admin.eventsQueue.getJobState(first.id)) === 'completed');
+    expect((await post(`/admin/jobs/${first.id}/retry`)).status).toBe(409);
+    expect((await post('/admin/jobs/00000000-0000-4000-8000-000000000000/retry')).status).toBe(404);
+  });
+
+  it('retries every failed job that matches a filter and answers the counts', async () => {
+    const none = await post('/admin/jobs/failed/retry', { type: 'WITHDRAWAL.', failedReasonContains: 'no such reason' });
+    expect(none.body).toEqual({ matched: 0, retried: 0, skipped: 0 });
+
+    const response = await post('/admin/jobs/failed/retry', { type: 'WITHDRAWAL.', failedReasonContains: 'REFUSE_666' });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ matched: 1, retried: 1, skipped: 0 });
+    await eventually(async () => admin.harness.prisma.withdrawal.findUnique({ where: { id: withdrawals[1].object.id as string } }));
+    // Not fixed yet: the direct debit fails again, and stays visible.
+    expect((await post('/admin/jobs/failed/retry', { type: 'DIRECT_DEBIT.' })).body).toEqual({ matched: 1, retried: 1, skipped: 0 });
+    await waitForFailedJobs(admin.eventsQueue, [directDebit.id]);
+
+    await allowDirectDebits();
+    expect((await post('/admin/jobs/failed/retry', {})).body).toEqual({ matched: 1, retried: 1, skipped: 0 });
+    await eventually(async () => admin.harness.prisma.directDebit.findUnique({ where: { id: directDebit.object.id as string } }));
+    expect(await admin.eventsQueue.getFailedCount()).toBe(0);
+  });
+
+  it('refuses an invalid filter', async () => {
+    expect((await post('/admin/jobs/failed/retry', { type: 5 })).status).toBe(400);
+    expect((await post('/admin/jobs/failed/retry', { status: 'failed' })).status).toBe(400);
+    expect((await post('/admin/jobs/failed/retry', { limit: 0 })).status).toBe(400);
+    const malformed = await request(admin.app).post('/admin/jobs/failed/retry').set(AUTHORIZED).type('json').send('{"type":');
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('quarantine', () => {
+  const paymentId = 'f1f0c2d4-3333-4b2a-9c3d-000000000001';
+  const valid = withdrawalEvent({ paymentId });
+  const invalid = { ...valid, object: { ...valid.object, amount: 12.5 } };
+  const notJson = '{"payload": [ this is not JSON';
+  let eventRowId: bigint;
+  let bodyRowId: bigint;
+
+  beforeAll(async () => {
+    expect((await admin.harness.deliver(batchOf(invalid))).body).toMatchObject({ quarantined: 1 });
+    expect((await admin.harness.deliver(notJson)).body).toMatchObject({ quarantined: 1 });
+    eventRowId = await quarantinedIdOf(admin.harness, { eventId: valid.id });
+    bodyRowId = await quarantinedIdOf(admin.harness, { contentSha256: createHash('sha256').update(notJson).digest('hex') });
+  });
+
+  it('lists requests and events, newest first, with a preview of the content', async () => {
+    const response = await get('/admin/quarantine?limit=10');
+
+    expect(response.status).toBe(200);
+    const items = response.body.items as Array<Record<string, unknown>>;
+    expect(items.map((item) => item.id)).toEqual([bodyRowId.toString(), eventRowId.toString()]);
+    expect(items[1]).toMatchObject({
+      reason: expect.stringMatching(/invalid WITHDRAWAL.NEW event: object.amount/),
+      eventId: valid.id,
+      eventType: 'WITHDRAWAL.NEW',
+      requestId: expect.any(String),
+      receivedAt: expect.any(String),
+      reprocessedAt: null,
+      contentBytes: JSON.stringify(invalid).length,
+    });
+    expect(JSON.stringify(invalid).startsWith(items[1].content as string)).toBe(true);
+    expect((items[1].content as string).length).toBeLessThanOrEqual(300);
+    expect(items[0]).toMatchObject({ reason: expect.stringMatching(/body is not JSON/), eventId: null, content: notJson });
+    expect((await get('/admin/quarantine?limit=1&offset=1')).body.items.map((item: { id: string }) => item.id)).toEqual([eventRowId.toString()]);
+  });
+
+  it('shows one with its whole content as text', async () => {
+    const response = await get(`/admin/quarantine/${eventRowId}`);
+
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body.content)).toEqual(invalid);
+    expect((await get('/admin/quarantine/999999')).status).toBe(404);
+    expect((await get('/admin/quarantine/abc')).status).toBe(400);
+  });
+
+  it('reprocesses a stored event: still invalid before the fix, accepted once, then a duplicate', async () => {
+    const before = await post(`/admin/quarantine/${eventRowId}/reprocess`);
+    expect(before.status).toBe(200);
+    expect(before.body).toEqual({ id: eventRowId.toString(), ranAs: 'event', accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 });
+
+    await replaceQuarantinedContent(admin.harness, eventRowId, JSON.stringify(valid));
+    const after = await post(`/admin/quarantine/${eventRowId}/reprocess`);
+
+    expect(after.body).toEqual({ id: eventRowId.toString(), ranAs: 'event', accepted: 1, duplicate: 0, ignored: 0, quarantined: 0 });
+    const row = await eventually(async () => admin.harness.prisma.withdrawal.findUnique({ where: { id: paymentId } }));
+    expect(row.amount.toFixed(2)).toBe('200.00');
+    const stored = await admin.harness.prisma.quarantinedPayload.findUniqueOrThrow({ where: { id: eventRowId } });
+    expect(stored.reprocessedAt).not.toBeNull();
+    expect(JSON.parse(stored.reprocessOutcome as string)).toEqual({ accepted: 1, duplicate: 0, ignored: 0, quarantined: 0 });
+    expect((await post(`/admin/quarantine/${eventRowId}/reprocess`)).body).toMatchObject({ accepted: 0, duplicate: 1 });
+    expect((await post('/admin/quarantine/999999/reprocess')).status).toBe(404);
+  });
+
+  it('reprocesses a stored body as the whole batch it is', async () => {
+    const directDebit = directDebitEvent({ paymentId: 'f1f0c2d4-3333-4b2a-9c3d-000000000002' });
+    await replaceQuarantinedContent(admin.harness, bodyRowId, batchOf(directDebit, { ...directDebit, id: undefined, type: 'USER.CREATED' }));
+
+    const response = await post(`/admin/quarantine/${bodyRowId}/reprocess`);
+
+    expect(response.body).toEqual({ id: bodyRowId.toString(), ranAs: 'body', accepted: 1, duplicate: 0, ignored: 1, quarantined: 0 });
+    await eventually(async () => admin.harness.prisma.directDebit.findUnique({ where: { id: directDebit.object.id as string } }));
+  });
+});
+
+describe('re-projection', () => {
+  const paymentId = 'f1f0c2d4-4444-4b2a-9c3d-000000000001';
+
+  it("rebuilds a corrupted row from the payment's events and leaves the history alone", async () => {
+    await confirmedWithdrawal(admin.harness, paymentId);
+    const { projectedAt: _at, ...original } = await admin.harness.prisma.withdrawal.findUniqueOrThrow({ where: { id: paymentId } });
+    const history = await admin.harness.prisma.paymentStatusHistory.findMany({ where: { paymentId }, orderBy: { id: 'asc' } });
+    await admin.harness.prisma.$executeRawUnsafe(`UPDATE withdrawals SET status = 'NEW', amount = 1, last_event_id = status_event_id WHERE id = $1::uuid`, paymentId);
+
+    const response = await post(`/admin/payments/withdrawals/${paymentId.toUpperCase()}/reproject`);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id: paymentId, status: 'CONFIRMED', amount: '12', currency: 'EUR' });
+    const { projectedAt: _again, ...rebuilt } = await admin.harness.prisma.withdrawal.findUniqueOrThrow({ where: { id: paymentId } });
+    expect(rebuilt).toEqual(original);
+    expect(await admin.harness.prisma.paymentStatusHistory.findMany({ where: { paymentId }, orderBy: { id: 'asc' } })).toEqual(history);
+  });
+
+  it('rebuilds a direct debit only from direct-debit events', async () => {
+    const id = 'f1f0c2d4-4444-4b2a-9c3d-000000000002';
+    const events = [directDebitEvent({ paymentId: id, status: 'NEW' }), directDebitEvent({ paymentId: id, status: 'CANCELLED', createdAt: '2021-07-21T15:00:00Z' })];
+    await admin.harness.deliver(batchOf(...events));
+    await eventually(async () => (await admin.harness.prisma.directDebit.findUnique({ where: { id } }))?.status === 'CANCELLED');
+    await admin.harness.prisma.directDebit.delete({ where: { id } });
+
+    const response = await post(`/admin/payments/direct-debits/${id}/reproject`);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id, status: 'CANCELLED', status_event_id: events[1].id });
+    expect((await post(`/admin/payments/withdrawals/${id}/reproject`)).status).toBe(404);
+  });
+
+  it('answers 404 for a payment without events and 400 for a bad kind or id', async () => {
+    expect((await post('/admin/payments/withdrawals/00000000-0000-4000-8000-000000000000/reproject')).status).toBe(404);
+    expect((await post(`/admin/payments/refunds/${paymentId}/reproject`)).status).toBe(400);
+    expect((await post('/admin/payments/withdrawals/not-a-uuid/reproject')).status).toBe(400);
+  });
+});

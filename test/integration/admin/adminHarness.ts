@@ -1,0 +1,119 @@
+import { once } from 'node:events';
+import { Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import express, { ErrorRequestHandler, Express } from 'express';
+import { Redis } from 'ioredis';
+import { createAdminRouter } from '../../../src/admin/createAdminRouter';
+import { BatchIngestor } from '../../../src/ingest/BatchIngestor';
+import { createLogger } from '../../../src/logging/logger';
+import { defaultJobOptions, EVENTS_QUEUE_NAME } from '../../../src/queue/jobs';
+import { createRedisConnection } from '../../../src/queue/redisConnection';
+import { RECONCILIATION_QUEUE_NAME } from '../../../src/reconciliation/ReconciliationScheduler';
+import { batchOf, withdrawalEvent } from '../../support/paymentEvents';
+import { eventually, startTestService, TestService } from '../../support/testService';
+
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+export const AUTHORIZED = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+export interface AdminHarness {
+  harness: TestService;
+  /** An app with only the admin router, at /admin. */
+  app: Express;
+  eventsQueue: Queue;
+  /** The CLI's environment for the same database and Redis prefix: no Upvest API credentials. */
+  cliEnvironment: Record<string, string>;
+  /** Serves `app` on a free port; closed by stop(). */
+  listen(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A running service (API and worker) plus the admin router on its database and queue, as startService would wire it. */
+export async function startAdminHarness(): Promise<AdminHarness> {
+  const harness = await startTestService();
+  const connection: Redis = createRedisConnection('redis://127.0.0.1:6379', 'producer');
+  const eventsQueue = new Queue(EVENTS_QUEUE_NAME, { connection, prefix: harness.redisPrefix, defaultJobOptions: defaultJobOptions(50) });
+  const reconciliationQueue = new Queue(RECONCILIATION_QUEUE_NAME, { connection, prefix: harness.redisPrefix });
+  await eventsQueue.waitUntilReady();
+  const ingestor = new BatchIngestor(eventsQueue, connection, { prefix: harness.redisPrefix, dedupTtlSeconds: 3600, timeoutMs: 2000 });
+  const app = express();
+  app.use(
+    '/admin',
+    createAdminRouter({
+      token: ADMIN_TOKEN,
+      queues: [eventsQueue, reconciliationQueue],
+      eventsQueue,
+      prisma: harness.prisma,
+      ingestor,
+      logger: createLogger('error', true),
+    }),
+  );
+  const failLoudly: ErrorRequestHandler = (error, _request, response, _next) => {
+    response.status(500).json({ error: String(error?.stack ?? error) });
+  };
+  app.use(failLoudly);
+  let server: Server | undefined;
+  return {
+    harness,
+    app,
+    eventsQueue,
+    cliEnvironment: { DATABASE_URL: harness.database.url, REDIS_PREFIX: harness.redisPrefix, MIGRATE_ON_START: 'false' },
+    async listen() {
+      server = app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    async stop() {
+      if (server !== undefined) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server?.close(resolve));
+      }
+      await eventsQueue.close();
+      await reconciliationQueue.close();
+      connection.disconnect();
+      await harness.stop();
+    },
+  };
+}
+
+/**
+ * Makes every event whose amount is 666.00 violate a constraint of its table: its job then fails
+ * for good at once, as a job with data the database refuses would. Returns what lifts it: the fix.
+ */
+export async function refuseAmount666(harness: TestService, table: 'withdrawals' | 'direct_debits'): Promise<() => Promise<void>> {
+  const column = table === 'withdrawals' ? 'amount' : 'cash_amount';
+  await harness.prisma.$executeRawUnsafe(`ALTER TABLE ${table} ADD CONSTRAINT refuse_666 CHECK (${column} <> 666.00)`);
+  return async () => {
+    await harness.prisma.$executeRawUnsafe(`ALTER TABLE ${table} DROP CONSTRAINT refuse_666`);
+  };
+}
+
+export async function failedJobIds(queue: Queue): Promise<string[]> {
+  return (await queue.getFailed()).map((job) => job.id as string).sort();
+}
+
+/** Waits until exactly these jobs are in the failed set. */
+export async function waitForFailedJobs(queue: Queue, ids: string[]): Promise<void> {
+  const expected = [...ids].sort().join(',');
+  await eventually(async () => (await failedJobIds(queue)).join(',') === expected, 15000, `failed jobs ${expected}`);
+}
+
+/** Delivers a withdrawal's NEW, PROCESSING and CONFIRMED events and waits until its row is CONFIRMED. */
+export async function confirmedWithdrawal(harness: TestService, paymentId: string): Promise<void> {
+  const events = (['NEW', 'PROCESSING', 'CONFIRMED'] as const).map((status, index) =>
+    withdrawalEvent({ paymentId, status, createdAt: `2021-07-21T14:1${index}:00Z`, object: { amount: `1${index}.00` } }),
+  );
+  await harness.deliver(batchOf(...events));
+  await eventually(async () => (await harness.prisma.withdrawal.findUnique({ where: { id: paymentId } }))?.status === 'CONFIRMED');
+}
+
+/** Overwrites a payment's content in quarantine: what an operator does to fix it by hand. */
+export async function replaceQuarantinedContent(harness: TestService, id: bigint, content: string): Promise<void> {
+  await harness.prisma.quarantinedPayload.update({ where: { id }, data: { content: new Uint8Array(Buffer.from(content)) } });
+}
+
+/** Waits for the quarantined row of an event id or a content hash, as the worker files it. */
+export async function quarantinedIdOf(harness: TestService, where: { eventId?: string; contentSha256?: string }): Promise<bigint> {
+  const row = await eventually(async () => harness.prisma.quarantinedPayload.findFirst({ where }), 15000, 'quarantined row');
+  return row.id;
+}

@@ -1,0 +1,79 @@
+import crypto from 'node:crypto';
+import request from 'supertest';
+import { batchOf, withdrawalEvent } from '../../support/paymentEvents';
+import { FakeUpvestTenant, startFakeUpvestTenant } from '../../support/fakeUpvestTenant';
+import { headersSignedWith, startTestService, TestService } from '../../support/testService';
+import { SigningKey } from '../../../src/signature';
+
+/** Webhook verification keys come from the provider's API when no static JWKS is configured. */
+describe('verification keys from the provider', () => {
+  let tenant: FakeUpvestTenant;
+  let service: TestService | undefined;
+
+  const verifyKeyRequests = () => tenant.fake.requests.filter((recorded) => recorded.path === '/auth/verify_keys').length;
+  const deliver = (key: SigningKey) => {
+    const body = batchOf(withdrawalEvent({ paymentId: crypto.randomUUID() }));
+    return request((service as TestService).baseUrl).post('/webhooks/upvest').set(headersSignedWith(body, key)).send(body);
+  };
+  const start = (environment: Record<string, string>) =>
+    startTestService({ ...tenant.environment, UPVEST_WEBHOOK_JWKS: '', RECONCILIATION_INTERVAL_SECONDS: '0', ...environment });
+
+  beforeEach(async () => {
+    tenant = await startFakeUpvestTenant();
+  });
+
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+    await tenant.fake.close();
+  });
+
+  it('accepts webhooks signed with the key the provider publishes', async () => {
+    service = await start({});
+    expect((await deliver(tenant.fake.currentWebhookSigningKey())).status).toBe(200);
+    expect(verifyKeyRequests()).toBe(1);
+  });
+
+  it('picks up a rotated key on the first webhook signed with it, and refreshes once for unknown keys', async () => {
+    service = await start({ VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: '60' });
+    const oldKey = tenant.fake.currentWebhookSigningKey();
+    const newKey = tenant.fake.addWebhookSigningKey();
+
+    expect((await deliver(newKey)).status).toBe(200);
+    expect((await deliver(oldKey)).status).toBe(200);
+    expect(verifyKeyRequests()).toBe(2);
+
+    // A key the provider never published: no refresh within the rate-limit window, rejected.
+    const stranger: SigningKey = { kid: crypto.randomUUID(), privateKey: crypto.generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey };
+    const rejected = await deliver(stranger);
+    expect(rejected.status).toBe(401);
+    expect(rejected.body.detail).toMatch(/no verification key/);
+    expect((await deliver(stranger)).status).toBe(401);
+    expect(verifyKeyRequests()).toBe(2);
+  });
+
+  it('answers 503 while the keys could not be loaded yet, and accepts once they load', async () => {
+    tenant.fake.failNext(2, 500, { pathPrefix: '/auth/verify_keys' });
+    service = await start({ UPVEST_API_MAX_RETRIES: '0', VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: '0' });
+    const ready = await request(service.baseUrl).get('/readyz');
+    expect(ready.status).toBe(503);
+
+    const refused = await deliver(tenant.fake.currentWebhookSigningKey());
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('5');
+
+    expect((await deliver(tenant.fake.currentWebhookSigningKey())).status).toBe(200);
+    expect((await request(service.baseUrl).get('/readyz')).status).toBe(200);
+  });
+
+  it('keeps the last good keys when a refresh fails', async () => {
+    service = await start({ UPVEST_API_MAX_RETRIES: '0', VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: '0' });
+    const knownKey = tenant.fake.currentWebhookSigningKey();
+    tenant.fake.failNext(1, 500, { pathPrefix: '/auth/verify_keys' });
+    const unknown = tenant.fake.addWebhookSigningKey();
+    tenant.fake.removeWebhookSigningKey(unknown.kid);
+
+    expect((await deliver(unknown)).status).toBe(401);
+    expect((await deliver(knownKey)).status).toBe(200);
+  });
+});

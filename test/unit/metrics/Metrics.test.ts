@@ -1,0 +1,140 @@
+import { JobCountsSource, Metrics, QueueJobState } from '../../../src/metrics/Metrics';
+
+/** The value of one series, or undefined when the series is not exported. */
+async function valueOf(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  const wanted = Object.entries(labels);
+  return values.find((value) => wanted.every(([key, label]) => value.labels[key] === label))?.value;
+}
+
+function queueWith(name: string, getJobCounts: JobCountsSource['getJobCounts']): JobCountsSource {
+  return { name, getJobCounts };
+}
+
+describe('Metrics', () => {
+  it('exposes exactly the documented metric names on a registry of its own', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const names = (await metrics.registry.getMetricsAsJSON()).map((metric) => metric.name).sort();
+    expect(names).toEqual([
+      'upvest_dependency_errors_total',
+      'upvest_http_request_duration_seconds',
+      'upvest_projection_job_attempts_total',
+      'upvest_projection_lag_seconds',
+      'upvest_queue_jobs',
+      'upvest_reconciliation_corrected_total',
+      'upvest_reconciliation_oldest_non_final_seconds',
+      'upvest_webhook_events_total',
+      'upvest_webhook_signature_failures_total',
+    ]);
+  });
+
+  it('lets several instances live in one process, each with its own counts', async () => {
+    const first = new Metrics();
+    const second = new Metrics();
+    first.signatureFailure('bad_signature');
+
+    expect(await valueOf(first, 'upvest_webhook_signature_failures_total', { reason: 'bad_signature' })).toBe(1);
+    expect(await valueOf(second, 'upvest_webhook_signature_failures_total', { reason: 'bad_signature' })).toBe(0);
+    expect(await first.text()).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(await second.text()).toMatch(/^nodejs_eventloop_lag_seconds /m);
+  });
+
+  it('starts the series that alerts rate() over at zero', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const text = await metrics.text();
+
+    for (const outcome of ['completed', 'retried', 'failed']) expect(text).toContain(`upvest_projection_job_attempts_total{outcome="${outcome}"} 0`);
+    for (const dependency of ['postgres', 'redis']) expect(text).toContain(`upvest_dependency_errors_total{dependency="${dependency}"} 0`);
+    expect(text).toContain('upvest_webhook_signature_failures_total{reason="digest_mismatch"} 0');
+  });
+
+  it('counts webhook events by bounded type label and outcome', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    metrics.webhookEvents('WITHDRAWAL.NEW', 'accepted', 3);
+    metrics.webhookEvents('WITHDRAWAL.NEW', 'accepted', 2);
+    metrics.webhookEvents('USER.CREATED', 'ignored', 1);
+    metrics.webhookEvents('USER.DELETED', 'ignored', 4);
+    metrics.webhookEvents(undefined, 'quarantined', 1);
+
+    expect(await valueOf(metrics, 'upvest_webhook_events_total', { type: 'WITHDRAWAL.NEW', outcome: 'accepted' })).toBe(5);
+    expect(await valueOf(metrics, 'upvest_webhook_events_total', { type: 'USER', outcome: 'ignored' })).toBe(5);
+    expect(await valueOf(metrics, 'upvest_webhook_events_total', { type: 'unknown', outcome: 'quarantined' })).toBe(1);
+  });
+
+  it('observes HTTP requests and the projection lag in their histograms', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    metrics.httpRequest('POST', '/webhooks/upvest', 200, 0.02);
+    metrics.projectionLagSeconds(42);
+
+    const text = await metrics.text();
+    expect(text).toContain('upvest_http_request_duration_seconds_bucket{le="0.025",method="POST",route="/webhooks/upvest",status="200"} 1');
+    expect(text).toContain('upvest_projection_lag_seconds_bucket{le="30"} 0');
+    expect(text).toContain('upvest_projection_lag_seconds_bucket{le="60"} 1');
+    expect(text).toContain('upvest_projection_lag_seconds_bucket{le="600"} 1');
+  });
+
+  it('takes the reconciliation report: corrections add up, the oldest non-final age is replaced, null reads 0', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    metrics.reconciliationRun({ corrected: 2, oldestNonFinalSeconds: 7200 });
+    expect(await valueOf(metrics, 'upvest_reconciliation_oldest_non_final_seconds')).toBe(7200);
+
+    metrics.reconciliationRun({ corrected: 1, oldestNonFinalSeconds: null });
+
+    expect(await valueOf(metrics, 'upvest_reconciliation_corrected_total')).toBe(3);
+    expect(await valueOf(metrics, 'upvest_reconciliation_oldest_non_final_seconds')).toBe(0);
+  });
+
+  describe('upvest_queue_jobs', () => {
+    it('reads every watched queue on each scrape', async () => {
+      const metrics = new Metrics({ defaultMetrics: false });
+      let waiting = 5;
+      const asked: QueueJobState[][] = [];
+      metrics.watchQueue(
+        queueWith('upvest-events', async (...types) => {
+          asked.push(types);
+          return { waiting, active: 2, delayed: 1, failed: 0 };
+        }),
+      );
+      metrics.watchQueue(queueWith('upvest-reconciliation', async () => ({ waiting: 0, active: 1, delayed: 1, failed: 3 })));
+
+      expect(await valueOf(metrics, 'upvest_queue_jobs', { queue: 'upvest-events', state: 'waiting' })).toBe(5);
+      waiting = 9;
+      const text = await metrics.text();
+
+      expect(text).toContain('upvest_queue_jobs{queue="upvest-events",state="waiting"} 9');
+      expect(text).toContain('upvest_queue_jobs{queue="upvest-events",state="active"} 2');
+      expect(text).toContain('upvest_queue_jobs{queue="upvest-reconciliation",state="failed"} 3');
+      expect(asked[0]).toEqual(['waiting', 'active', 'delayed', 'failed']);
+    });
+
+    it('does not let a slow Redis hang the scrape, and leaves out the counts it could not read rather than show stale ones', async () => {
+      const metrics = new Metrics({ defaultMetrics: false, queueCountsTimeoutMs: 50 });
+      let hang = false;
+      metrics.watchQueue(
+        queueWith('upvest-events', () => (hang ? new Promise(() => undefined) : Promise.resolve({ waiting: 1, active: 0, delayed: 0, failed: 0 }))),
+      );
+      metrics.watchQueue(queueWith('upvest-reconciliation', async () => ({ waiting: 4, active: 0, delayed: 0, failed: 0 })));
+      expect(await metrics.text()).toContain('upvest_queue_jobs{queue="upvest-events",state="waiting"} 1');
+
+      hang = true;
+      const started = performance.now();
+      const text = await metrics.text();
+
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(text).not.toContain('queue="upvest-events"');
+      expect(text).toContain('upvest_queue_jobs{queue="upvest-reconciliation",state="waiting"} 4');
+    });
+
+    it('leaves out a queue whose counts fail', async () => {
+      const metrics = new Metrics({ defaultMetrics: false });
+      metrics.watchQueue(queueWith('upvest-events', () => Promise.reject(new Error('Connection is closed.'))));
+
+      const text = await metrics.text();
+
+      expect(text).toContain('# TYPE upvest_queue_jobs gauge');
+      expect(text).not.toContain('queue="upvest-events"');
+    });
+  });
+});

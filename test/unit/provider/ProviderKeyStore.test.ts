@@ -1,0 +1,149 @@
+import { createLogger } from '../../../src/logging/logger';
+import { ProviderKeyStore, VerificationKeysUnavailableError } from '../../../src/provider/ProviderKeyStore';
+import { signWebhookRequest, SignatureVerificationError, verifyWebhookSignature } from '../../../src/signature';
+import { testKey, type TestKey } from '../../support/upvestClientSetup';
+
+const MIN_REFRESH_MS = 30_000;
+const REFRESH_INTERVAL_MS = 3_600_000;
+
+const oldKey = testKey();
+const newKey = testKey('ed25519');
+const jwksOf = (...keys: TestKey[]) => ({ keys: keys.flatMap((key) => key.jwks.keys) });
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((res) => {
+    resolve = res;
+  });
+  return { promise, resolve };
+}
+
+describe('ProviderKeyStore', () => {
+  const clock = { nowMs: 0 };
+  const logger = createLogger('error', true);
+  let fetchJwks: jest.Mock<Promise<unknown>, []>;
+  let store: ProviderKeyStore;
+
+  /** Verifies a webhook signed with `key` against the store, as the webhook route does. */
+  const webhookSignedWith = (key: TestKey) => {
+    const body = Buffer.from('{"payload":[]}');
+    const message = { method: 'POST', path: '/webhooks/upvest', query: '', headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, body };
+    const headers = { ...message.headers, ...signWebhookRequest(message, { key }) };
+    return () => verifyWebhookSignature({ ...message, headers }, { keys: store, baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: false });
+  };
+
+  beforeEach(() => {
+    clock.nowMs = 0;
+    fetchJwks = jest.fn(async () => jwksOf(oldKey));
+    store = new ProviderKeyStore(fetchJwks, logger, { refreshIntervalMs: REFRESH_INTERVAL_MS, minRefreshIntervalMs: MIN_REFRESH_MS }, () => clock.nowMs);
+  });
+
+  afterEach(() => {
+    store.stop();
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  it('loads the provider keys on start', async () => {
+    await store.start();
+
+    expect(store.loaded).toBe(true);
+    expect(store.get(oldKey.kid)).toMatchObject({ kid: oldKey.kid, algorithm: 'ecdsa-p521-sha512' });
+    expect(store.get(newKey.kid)).toBeUndefined();
+    await expect(webhookSignedWith(oldKey)()).resolves.toMatchObject({ keyId: oldKey.kid });
+  });
+
+  it('throws VerificationKeysUnavailableError from get until keys were loaded once', async () => {
+    expect(() => store.get(oldKey.kid)).toThrow(VerificationKeysUnavailableError);
+    fetchJwks.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+
+    await store.start();
+    expect(store.loaded).toBe(false);
+    expect(() => store.get(oldKey.kid)).toThrow(VerificationKeysUnavailableError);
+  });
+
+  it('loads the keys and verifies again when a webhook arrives before any keys were loaded', async () => {
+    fetchJwks.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+    await store.start();
+
+    await expect(store.verifyWithDiscovery(webhookSignedWith(oldKey))).resolves.toMatchObject({ keyId: oldKey.kid });
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
+  });
+
+  it('refreshes once for an unknown key id, then verifies again with the new keys', async () => {
+    await store.start();
+    fetchJwks.mockResolvedValue(jwksOf(oldKey, newKey));
+    const verify = jest.fn(webhookSignedWith(newKey));
+
+    await expect(store.verifyWithDiscovery(verify)).resolves.toMatchObject({ keyId: newKey.kid });
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
+    expect(verify).toHaveBeenCalledTimes(2);
+    expect(store.get(oldKey.kid)).toBeDefined();
+  });
+
+  it('lets concurrent callers with an unknown key id share one refresh', async () => {
+    await store.start();
+    const answer = deferred<unknown>();
+    fetchJwks.mockReturnValueOnce(answer.promise);
+
+    const callers = [1, 2, 3].map(() => store.verifyWithDiscovery(webhookSignedWith(newKey)));
+    answer.resolve(jwksOf(oldKey, newKey));
+    for (const caller of callers) await expect(caller).resolves.toMatchObject({ keyId: newKey.kid });
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
+  });
+
+  it('refreshes for unknown key ids at most once per minRefreshIntervalMs', async () => {
+    await store.start();
+    const stranger = webhookSignedWith(testKey());
+
+    await expect(store.verifyWithDiscovery(stranger)).rejects.toMatchObject({ reason: 'unknown_key' });
+    clock.nowMs = MIN_REFRESH_MS - 1;
+    await expect(store.verifyWithDiscovery(stranger)).rejects.toMatchObject({ reason: 'unknown_key' });
+    expect(await store.refreshForUnknownKey()).toBe(false);
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
+
+    clock.nowMs = MIN_REFRESH_MS;
+    await expect(store.verifyWithDiscovery(stranger)).rejects.toBeInstanceOf(SignatureVerificationError);
+    expect(fetchJwks).toHaveBeenCalledTimes(3);
+  });
+
+  it('does not refresh for a signature that fails for another reason than its key id', async () => {
+    await store.start();
+    const badSignature = async () => {
+      throw new SignatureVerificationError('bad_signature', 'signature does not verify');
+    };
+
+    await expect(store.verifyWithDiscovery(badSignature)).rejects.toMatchObject({ reason: 'bad_signature' });
+    expect(fetchJwks).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    ['the provider cannot be reached', () => Promise.reject(new Error('connect ECONNREFUSED'))],
+    ['the provider answers an unusable JWKS', () => Promise.resolve({ keys: [] })],
+  ])('keeps the last good keys when %s', async (_situation, failingFetch) => {
+    const errors = jest.spyOn(logger, 'error');
+    await store.start();
+    fetchJwks.mockImplementationOnce(failingFetch);
+
+    expect(await store.refreshForUnknownKey()).toBe(false);
+    expect(store.get(oldKey.kid)).toBeDefined();
+    await expect(webhookSignedWith(oldKey)()).resolves.toMatchObject({ keyId: oldKey.kid });
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('keeping the last good ones'), expect.objectContaining({ kids: [oldKey.kid] }));
+  });
+
+  it('refreshes every refreshIntervalMs until stop()', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    await store.start();
+    fetchJwks.mockResolvedValue(jwksOf(newKey));
+
+    await jest.advanceTimersByTimeAsync(REFRESH_INTERVAL_MS);
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
+    expect(store.get(newKey.kid)).toBeDefined();
+    expect(store.get(oldKey.kid)).toBeUndefined();
+
+    store.stop();
+    expect(jest.getTimerCount()).toBe(0);
+    await jest.advanceTimersByTimeAsync(5 * REFRESH_INTERVAL_MS);
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
+  });
+});
