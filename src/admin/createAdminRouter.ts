@@ -5,13 +5,13 @@ import { PrismaClient } from '../database/prismaClient';
 import { sendProblem } from '../http/problem';
 import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
 import { Logger } from '../logging/logger';
-import { ProjectionStore } from '../projection/ProjectionStore';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { failedJobsQuery, jobId, jsonText, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from './adminSchemas';
 import { requireBearerToken } from '../http/bearerAuth';
 import { bullBoardRouter } from './bullBoardRouter';
 import { FailedJobs } from './FailedJobs';
 import { QuarantineReprocessor } from './QuarantineReprocessor';
+import { reprojectPayment } from './reprojectPayment';
 
 export interface AdminRouterOptions {
   /** The bearer token (ADMIN_TOKEN). */
@@ -37,7 +37,6 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   const failedJobs = new FailedJobs(options.eventsQueue);
   const quarantine = new QuarantineStore(options.prisma);
   const reprocessor = new QuarantineReprocessor(quarantine, options.ingestor);
-  const projection = new ProjectionStore(options.prisma);
   const router = Router();
 
   router.use(requireBearerToken(options.token));
@@ -103,10 +102,10 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.post('/payments/:kind/:id/reproject', async (request, response) => {
     const target = validInput(response, paymentTarget, request.params);
     if (target === undefined) return;
-    const row = await projection.rebuildPayment(target.kind, target.id);
-    if (row === undefined) return notFound(response, `No events of ${request.params.kind} ${target.id} in webhook_events.`);
-    logger.info('admin: payment re-projected', { kind: target.kind, paymentId: target.id, status: row.status });
-    sendJson(response, 200, row);
+    const payment = await reprojectPayment(options.prisma, target.kind, target.id);
+    if (payment === undefined) return notFound(response, `No events of ${request.params.kind} ${target.id} in webhook_events.`);
+    logger.info('admin: payment re-projected', { kind: target.kind, paymentId: target.id });
+    sendJson(response, 200, payment);
   });
 
   router.use(adminErrors);

@@ -45,9 +45,9 @@ export class ProjectionStore {
   /**
    * Rebuilds one payment's row from its events in webhook_events, by the same fold as the
    * projection: for repairing a row changed by hand or by a bug. History rows and event outcomes
-   * stay as they are. Answers the row as stored, or undefined when the payment has no events.
+   * stay as they are. Answers false when the payment has no events, and then changes nothing.
    */
-  async rebuildPayment(kind: PaymentKind, paymentId: string): Promise<Record<string, unknown> | undefined> {
+  async rebuildPayment(kind: PaymentKind, paymentId: string): Promise<boolean> {
     return this.prisma.$transaction((tx) => rebuild(tx, kind, paymentId), { timeout: 30000, maxWait: 10000 });
   }
 }
@@ -238,17 +238,14 @@ async function writeAll(tx: Transaction, writes: Writes): Promise<void> {
 const PAYMENT_EVENTS_SQL = `SELECT e.event FROM payment_status_history h JOIN webhook_events e ON e.id = h.event_id
   WHERE h.payment_kind = $2::payment_kind AND h.payment_id = $1::uuid`;
 
-async function rebuild(tx: Transaction, kind: PaymentKind, paymentId: string): Promise<Record<string, unknown> | undefined> {
+async function rebuild(tx: Transaction, kind: PaymentKind, paymentId: string): Promise<boolean> {
   const key = keyOf(kind, paymentId);
   // Under the projection's lock, so that no batch writes this payment between our read and our write.
   await lockPayments(tx, [key]);
   const rows = await tx.$queryRawUnsafe<Array<{ event: PaymentEvent }>>(PAYMENT_EVENTS_SQL, paymentId, kind);
-  if (rows.length === 0) return undefined;
+  if (rows.length === 0) return false;
   let state: PaymentState | undefined;
   for (const update of rows.map(({ event }) => paymentUpdateOf(event)).sort(compareUpdates)) state = applyPaymentUpdate(state, update).state;
-  const [row] = await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(
-    `${upsertSql(PAYMENT_TABLES[kind], '$1')} RETURNING *`,
-    JSON.stringify([stateRecord(key, state as PaymentState)]),
-  );
-  return row;
+  await tx.$executeRawUnsafe(upsertSql(PAYMENT_TABLES[kind], '$1'), JSON.stringify([stateRecord(key, state as PaymentState)]));
+  return true;
 }

@@ -77,6 +77,10 @@ export const PAYMENT_RESOURCES: readonly PaymentResource[] = [
   },
 ];
 
+export function resourceOfKind(kind: PaymentKind): PaymentResource {
+  return PAYMENT_RESOURCES.find((resource) => resource.kind === kind) as PaymentResource;
+}
+
 const historyColumn = (name: string, schema: Record<string, unknown>): Field => field(name, `h.${name}`, schema);
 
 /** One row of payment_status_history: an event applied to the payment, also one that changed nothing. */

@@ -232,7 +232,9 @@ describe('re-projection', () => {
     const response = await post(`/admin/payments/withdrawals/${paymentId.toUpperCase()}/reproject`);
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ id: paymentId, status: 'CONFIRMED', amount: '12', currency: 'EUR' });
+    // The read API's representation: the amount exactly as stored, and the untouched history.
+    expect(response.body).toMatchObject({ id: paymentId, status: 'CONFIRMED', amount: '12.00', currency: 'EUR' });
+    expect(response.body.history.map((entry: { event_id: string }) => entry.event_id)).toEqual(history.map(({ eventId }) => eventId));
     const { projectedAt: _again, ...rebuilt } = await admin.harness.prisma.withdrawal.findUniqueOrThrow({ where: { id: paymentId } });
     expect(rebuilt).toEqual(original);
     expect(await admin.harness.prisma.paymentStatusHistory.findMany({ where: { paymentId }, orderBy: { id: 'asc' } })).toEqual(history);
@@ -248,7 +250,7 @@ describe('re-projection', () => {
     const response = await post(`/admin/payments/direct-debits/${id}/reproject`);
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ id, status: 'CANCELLED', status_event_id: events[1].id });
+    expect(response.body).toMatchObject({ id, status: 'CANCELLED', history: [{ event_id: events[0].id }, { event_id: events[1].id }] });
     expect((await post(`/admin/payments/withdrawals/${id}/reproject`)).status).toBe(404);
   });
 

@@ -134,7 +134,7 @@ describe('npm run cli -- payments reproject', () => {
     const result = await cli('payments', 'reproject', 'withdrawals', paymentId);
 
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.out)).toMatchObject({ id: paymentId, status: 'CONFIRMED' });
+    expect(JSON.parse(result.out)).toMatchObject({ id: paymentId, status: 'CONFIRMED', amount: '12.00' });
     expect((await admin.harness.prisma.withdrawal.findUniqueOrThrow({ where: { id: paymentId } })).status).toBe('CONFIRMED');
     expect((await cli('payments', 'reproject', 'direct-debits', paymentId)).code).toBe(3);
     expect((await cli('payments', 'reproject', 'refunds', paymentId)).code).toBe(2);
