@@ -55,6 +55,34 @@ describe('admin authentication', () => {
   });
 });
 
+describe('bull-board actions', () => {
+  const put = (path: string) => request(admin.app).put(`/admin/queues/api/queues/${path}`).set(AUTHORIZED);
+
+  it.each([
+    'upvest-events/obliterate',
+    'upvest-events/empty',
+    'upvest-events/clean/failed',
+    'upvest-events/some-job-id/clean',
+    'upvest-events/concurrency',
+    'upvest-reconciliation/rate-limit',
+  ])('refuses %s, which would delete or rewrite queued events, with 403', async (path) => {
+    const response = await put(path);
+
+    expect(response.status).toBe(403);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('refuses adding or editing jobs', async () => {
+    expect((await request(admin.app).post('/admin/queues/api/queues/upvest-events/add').set(AUTHORIZED).send({ name: 'x', data: {} })).status).toBe(403);
+    expect((await request(admin.app).patch('/admin/queues/api/queues/upvest-events/some-job-id/update-data').set(AUTHORIZED).send({})).status).toBe(403);
+  });
+
+  it('lets pausing and resuming through', async () => {
+    expect((await put('upvest-reconciliation/pause')).status).toBe(200);
+    expect((await put('upvest-reconciliation/resume')).status).toBe(200);
+  });
+});
+
 describe('failed jobs', () => {
   const withdrawals = [withdrawalEvent({ object: { amount: '666.00' } }), withdrawalEvent({ paymentId: 'f1f0c2d4-1111-4b2a-9c3d-000000000002', object: { amount: '666.00' } })];
   const directDebit = directDebitEvent({ object: { cash_amount: '666.00' } });
