@@ -339,6 +339,14 @@ describe('Helm chart', () => {
       expect(expr.UpvestDependencyErrors).toMatch(/upvest_dependency_errors_total\{/);
       expect(alerts.find((alert) => alert.alert === 'UpvestWebhookSignatureFailuresSpike')).toMatchObject({ for: '10m' });
     });
+
+    test('the alerts carry no runbook_url while runbookBaseUrl is empty, its default', () => {
+      const rendered = renderChart(['-f', PRODUCTION_VALUES, '--set', 'prometheusRule.runbookBaseUrl=']);
+      const [rule] = ofKind(rendered, 'PrometheusRule');
+      const annotations = rule.spec.groups.flatMap((group: { rules: Array<{ annotations: object }> }) => group.rules.map((alert) => alert.annotations));
+      expect(annotations).toHaveLength(ALERTS.length);
+      for (const annotation of annotations) expect(Object.keys(annotation)).toEqual(['summary', 'description']);
+    });
   });
 
   describe('invalid values are refused', () => {
