@@ -262,7 +262,7 @@ describe('Helm chart', () => {
       expect(hpa.spec.metrics[1].external.metric).toEqual({ name: 'upvest_queue_jobs', selector: { matchLabels: { state: 'waiting', queue: 'upvest-events' } } });
     });
 
-    test("NetworkPolicies: http only from the ingress controller and Upvest's CIDRs, metrics only from Prometheus", () => {
+    test("NetworkPolicies: http only from the ingress controller, Upvest's CIDRs and the listed clients, metrics only from Prometheus", () => {
       const api = named(objects, 'NetworkPolicy', 'release-upvest-webhook-receiver-api');
       const worker = named(objects, 'NetworkPolicy', 'release-upvest-webhook-receiver-worker');
       expect(api.spec.policyTypes).toEqual(['Ingress']);
@@ -270,6 +270,12 @@ describe('Helm chart', () => {
       expect(http.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
       expect(http.from.filter((peer: { ipBlock?: unknown }) => peer.ipBlock).map((peer: { ipBlock: { cidr: string } }) => peer.ipBlock.cidr)).toEqual(cidrs);
       expect(http.from[0]).toEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} });
+      // The read and admin APIs' callers inside the cluster.
+      expect(http.from.at(-1)).toEqual({
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'payments' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'ledger' } },
+      });
+      expect(http.from).toHaveLength(1 + cidrs.length + 1);
       for (const rule of [metrics, ...worker.spec.ingress]) {
         expect(rule.ports).toEqual([{ port: 'metrics', protocol: 'TCP' }]);
         expect(rule.from).toEqual([
@@ -288,7 +294,16 @@ describe('Helm chart', () => {
     });
 
     test('a NetworkPolicy rule never ends up without peers (which would allow everyone)', () => {
-      const rendered = renderChart(['-f', PRODUCTION_VALUES, '--set-json', 'upvestSourceCidrs={"sandbox":[],"live":[]}', '--set', 'networkPolicy.ingressController.namespaceSelector=null']);
+      const rendered = renderChart([
+        '-f',
+        PRODUCTION_VALUES,
+        '--set-json',
+        'upvestSourceCidrs={"sandbox":[],"live":[]}',
+        '--set',
+        'networkPolicy.ingressController.namespaceSelector=null',
+        '--set-json',
+        'networkPolicy.clients=[]',
+      ]);
       for (const policy of ofKind(rendered, 'NetworkPolicy')) {
         for (const rule of policy.spec.ingress) expect(rule.from.length).toBeGreaterThan(0);
         expect(policy.spec.ingress.map((rule: { ports: Array<{ port: string }> }) => rule.ports[0].port)).toEqual(['metrics']);
@@ -355,6 +370,7 @@ describe('Helm chart', () => {
       [['--set', 'api.replica=2'], /additional properties 'replica' not allowed/],
       [['--set', 'upvestSourceCidrs.live[0]=not-a-cidr'], /upvestSourceCidrs\/live\/0/],
       [['--set', 'ingress.enabled=true'], /ingress\.host is required/],
+      [['--set-json', 'networkPolicy.clients=[{}]'], /networkPolicy\/clients\/0/],
       [['--set', 'config.SHUTDOWN_TIMEOUT_MS=60000'], /api\.terminationGracePeriodSeconds \(40\) must be at least/],
     ])('%j', (args, message) => {
       const result = runHelm(['template', 'release', CHART_DIR, ...args]);
