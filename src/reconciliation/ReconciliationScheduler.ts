@@ -16,7 +16,7 @@ export interface ReconciliationSchedulerOptions {
 /**
  * Runs the reconciler every intervalMs as a BullMQ job scheduler. Every worker replica runs this,
  * yet a run happens once per interval (one scheduler id) and never two at a time: the queue's
- * global concurrency is 1.
+ * global concurrency is 1. A successful run clears the failed runs before it.
  */
 export class ReconciliationScheduler {
   /** The reconciliation queue; readable for its job counts in the metrics. */
@@ -49,6 +49,11 @@ export class ReconciliationScheduler {
       concurrency: 1,
     });
     this.worker.on('failed', (_job, error) => this.logger.error('reconciliation run failed', { error: error.message }));
+    // A failed run is worth nothing once a later one has succeeded (each run checks every stale row),
+    // so the failed set, and the alert on it, means "reconciliation has not succeeded since".
+    this.worker.on('completed', () => {
+      this.queue.clean(0, 0, 'failed').catch((error: Error) => this.logger.warn('could not clear failed reconciliation runs', { error: error.message }));
+    });
     // Mostly Redis connection errors; BullMQ recovers from them. Same level as the projection worker's.
     this.worker.on('error', (error) => this.logger.warn('reconciliation worker error', { error: error.message }));
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CHART_DIR, K8sObject, renderChart, runHelm } from '../support/helm';
 
@@ -5,6 +6,7 @@ const PRODUCTION_VALUES = path.join(CHART_DIR, 'ci/production-values.yaml');
 const COMPONENTS = ['api', 'worker'] as const;
 const ALERTS = [
   'UpvestQueueJobsFailed',
+  'UpvestReconciliationFailing',
   'UpvestWebhookEventsQuarantined',
   'UpvestProjectionLagHigh',
   'UpvestWebhookSignatureFailuresSpike',
@@ -328,7 +330,7 @@ describe('Helm chart', () => {
       expect(backends.map((entry) => entry.backend.service.port.name)).toEqual(['http']);
     });
 
-    test('the PrometheusRule has the five alerts with summary, description and a README runbook anchor', () => {
+    test('the PrometheusRule has the six alerts with summary, description and a README runbook anchor', () => {
       const [rule] = ofKind(objects, 'PrometheusRule');
       const alerts = rule.spec.groups.flatMap((group: { rules: unknown[] }) => group.rules) as Array<{
         alert: string;
@@ -337,6 +339,8 @@ describe('Helm chart', () => {
         annotations: Record<string, string>;
       }>;
       expect(alerts.map((alert) => alert.alert)).toEqual(ALERTS);
+      const readme = readFileSync(path.resolve(CHART_DIR, '../../README.md'), 'utf8');
+      for (const alert of ALERTS) expect(readme).toContain(`#### Runbook: ${alert}\n`);
       for (const alert of alerts) {
         expect(alert.annotations).toEqual({
           summary: expect.any(String),
@@ -347,7 +351,8 @@ describe('Helm chart', () => {
         expect(alert.expr).toContain('namespace="payments"');
       }
       const expr = Object.fromEntries(alerts.map((alert) => [alert.alert, alert.expr]));
-      expect(expr.UpvestQueueJobsFailed).toMatch(/upvest_queue_jobs\{state="failed",.*\}\) > 0$/);
+      expect(expr.UpvestQueueJobsFailed).toMatch(/upvest_queue_jobs\{queue="upvest-events",state="failed",.*\}\) > 0$/);
+      expect(expr.UpvestReconciliationFailing).toMatch(/upvest_queue_jobs\{queue="upvest-reconciliation",state="failed",.*\}\) > 0$/);
       expect(expr.UpvestWebhookEventsQuarantined).toMatch(/increase\(upvest_webhook_events_total\{outcome="quarantined",.*\}\[15m\]\)\) > 0$/);
       expect(expr.UpvestProjectionLagHigh).toMatch(/^histogram_quantile\(0\.99, .*upvest_projection_lag_seconds_bucket\{.*\}\[5m\]\)\)\) > 60$/);
       expect(expr.UpvestWebhookSignatureFailuresSpike).toMatch(/rate\(upvest_webhook_signature_failures_total\{.*\}\[5m\]\)\) > 0\.1$/);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../../src/logging/logger';
 import { createRedisConnection } from '../../../src/queue/redisConnection';
 import { ReconciliationScheduler } from '../../../src/reconciliation/ReconciliationScheduler';
-import { deleteRedisKeys } from '../../support/testService';
+import { deleteRedisKeys, eventually } from '../../support/testService';
 
 describe('ReconciliationScheduler', () => {
   const prefix = `test-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -11,6 +11,8 @@ describe('ReconciliationScheduler', () => {
   afterAll(async () => {
     await deleteRedisKeys(prefix);
   });
+
+  const noFindings = { checked: 0, corrected: 0, failed: 0, oldestNonFinalSeconds: null };
 
   it('runs one reconciliation at a time across worker replicas, each interval', async () => {
     let active = 0;
@@ -24,7 +26,7 @@ describe('ReconciliationScheduler', () => {
         mostAtOnce = Math.max(mostAtOnce, active);
         await sleep(300);
         active -= 1;
-        return { checked: 0, corrected: 0, failed: 0, oldestNonFinalSeconds: null };
+        return noFindings;
       },
     };
     const replicas = [1, 2].map(() => {
@@ -39,5 +41,36 @@ describe('ReconciliationScheduler', () => {
 
     expect(runs).toBeGreaterThanOrEqual(3);
     expect(mostAtOnce).toBe(1);
+  });
+
+  it('keeps failed runs until a run succeeds, then clears them', async () => {
+    const ownPrefix = `${prefix}-clear`;
+    let failuresLeft = 2;
+    const flakyReconciler = {
+      async run() {
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new Error('Upvest API unavailable');
+        }
+        return noFindings;
+      },
+    };
+    const connection = createRedisConnection('redis://127.0.0.1:6379', 'worker');
+    const scheduler = new ReconciliationScheduler(flakyReconciler, createLogger('error', true), { connection, prefix: ownPrefix, intervalMs: 100 });
+    const failedCounts: number[] = [];
+    try {
+      await scheduler.start();
+      await eventually(async () => {
+        failedCounts.push((await scheduler.queue.getJobCounts('failed')).failed);
+        return failuresLeft === 0 && failedCounts.at(-1) === 0 && Math.max(...failedCounts) > 0;
+      }, 10_000, 'failed runs to come and go');
+    } finally {
+      await scheduler.close();
+      await connection.quit();
+      await deleteRedisKeys(ownPrefix);
+    }
+
+    expect(Math.max(...failedCounts)).toBeGreaterThan(0);
+    expect(failedCounts.at(-1)).toBe(0);
   });
 });
