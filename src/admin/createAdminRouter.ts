@@ -8,6 +8,7 @@ import { Logger } from '../logging/logger';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { failedJobsQuery, jobId, jsonText, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from './adminSchemas';
 import { requireBearerToken } from '../http/bearerAuth';
+import { requestLoggerOf } from '../http/requestId';
 import { bullBoardRouter } from './bullBoardRouter';
 import { FailedJobs } from './FailedJobs';
 import { QuarantineReprocessor } from './QuarantineReprocessor';
@@ -54,7 +55,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     const filter = validInput(response, retryFilterBody, request.body ?? {});
     if (filter === undefined) return;
     const result = await failedJobs.retryMatching(filter, filter.limit);
-    logger.info('admin: failed jobs retried', { filter, ...result });
+    requestLoggerOf(response, logger).info('admin: failed jobs retried', { filter, ...result });
     sendJson(response, 200, result);
   });
 
@@ -72,7 +73,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     const outcome = await failedJobs.retry(id);
     if (outcome === 'not-found') return notFound(response, `No job with id ${id}.`);
     if (outcome === 'not-failed') return sendProblem(response, 409, 'job-not-failed', 'Job not failed', `Job ${id} is not in the failed state.`);
-    logger.info('admin: job retried', { jobId: id });
+    requestLoggerOf(response, logger).info('admin: job retried', { jobId: id });
     sendJson(response, 200, { id, retried: true });
   });
 
@@ -95,7 +96,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     if (id === undefined) return;
     const result = await reprocessor.reprocess(id);
     if (result === undefined) return notFound(response, `No quarantined payload with id ${id}.`);
-    logger.info('admin: quarantined payload reprocessed', result);
+    requestLoggerOf(response, logger).info('admin: quarantined payload reprocessed', result);
     sendJson(response, 200, result);
   });
 
@@ -104,7 +105,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     if (target === undefined) return;
     const payment = await reprojectPayment(options.prisma, target.kind, target.id);
     if (payment === undefined) return notFound(response, `No events of ${request.params.kind} ${target.id} in webhook_events.`);
-    logger.info('admin: payment re-projected', { kind: target.kind, paymentId: target.id });
+    requestLoggerOf(response, logger).info('admin: payment re-projected', { kind: target.kind, paymentId: target.id });
     sendJson(response, 200, payment);
   });
 

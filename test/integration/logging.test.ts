@@ -56,6 +56,9 @@ class LogCapture {
 /** Values that must never appear in a log line. */
 const secrets = new Set<string>();
 
+const ADMIN_TOKEN = 'admin-token-for-the-logging-test';
+secrets.add(ADMIN_TOKEN);
+
 /** Signed headers of a delivery; the signature's value is remembered as a secret. */
 function signed(body: string): Record<string, string> {
   const headers = signedHeaders(body);
@@ -84,7 +87,7 @@ describe('log lines of a webhook request', () => {
 
   beforeAll(async () => {
     // API only: no worker lines interleave with the requests' lines.
-    harness = await startTestService({ ROLE: 'api', WEBHOOK_BODY_LIMIT_BYTES: String(16 * 1024) }, undefined, { logger: capture.logger });
+    harness = await startTestService({ ROLE: 'api', WEBHOOK_BODY_LIMIT_BYTES: String(16 * 1024), ADMIN_TOKEN: ADMIN_TOKEN }, undefined, { logger: capture.logger });
   });
 
   afterAll(async () => {
@@ -154,6 +157,19 @@ describe('log lines of a webhook request', () => {
       ['request finished', 'http'],
     ]);
     expect(large.entries.every((entry) => entry.requestId === 'refused-2')).toBe(true);
+  });
+
+  it('puts the request id on the lines of admin operations too', async () => {
+    const { result: response, entries } = await capture.during(() =>
+      request(harness.baseUrl)
+        .post('/admin/jobs/failed/retry')
+        .set({ Authorization: `Bearer ${ADMIN_TOKEN}`, 'x-request-id': 'admin-op-1' })
+        .send({ type: 'WITHDRAWAL.NEW' }),
+    );
+
+    expect(response.status).toBe(200);
+    expect(entries.map(({ message }) => message)).toEqual(['admin: failed jobs retried', 'request finished']);
+    for (const entry of entries) expect(entry.requestId).toBe('admin-op-1');
   });
 
   it('keeps signatures and remittance texts out of every line', () => {
