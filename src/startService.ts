@@ -174,6 +174,9 @@ async function startReconciliation(config: Config, api: UpvestApi, prisma: Prism
   };
 }
 
+/** A delivery signed with an unknown key id waits at most this long for the key refresh it triggers. */
+const KEY_REFRESH_WAIT_MS = 5000;
+
 /**
  * A static JWKS wins; else the provider's keys from its API; else, outside production, the
  * local development key.
@@ -184,9 +187,11 @@ async function verificationKeys(config: Config, api: UpvestApi | undefined, logg
     const store = new ProviderKeyStore(() => api.verificationKeys(), logger, {
       refreshIntervalMs: config.webhook.keyRefreshIntervalMs,
       minRefreshIntervalMs: config.webhook.keyMinRefreshIntervalMs,
+      refreshWaitMs: KEY_REFRESH_WAIT_MS,
     });
-    // Not fatal: until the keys load, deliveries are answered 503 and the provider retries.
-    await store.start();
+    // Not awaited: the service serves while the keys load (a slow or failing API retries for minutes);
+    // until they have loaded, deliveries are answered 503 and the provider retries.
+    void store.start();
     return store;
   }
   const devKeys = loadOrCreateDevKeyPair(DEFAULT_DEV_KEY_DIR);

@@ -1,4 +1,5 @@
 import { Logger } from '../logging/logger';
+import { withTimeout } from '../shared/withTimeout';
 import { SignatureVerificationError, VerificationKey, VerificationKeySet } from '../signature';
 
 export interface ProviderKeyStoreOptions {
@@ -6,6 +7,11 @@ export interface ProviderKeyStoreOptions {
   refreshIntervalMs: number;
   /** At most one refresh per this interval is triggered by unknown key ids: they may come from anyone. */
   minRefreshIntervalMs: number;
+  /**
+   * How long a webhook request waits for the refresh its unknown key id triggered. The fetch goes
+   * on afterwards, and the provider's retry finds the keys; the provider expects a quick answer.
+   */
+  refreshWaitMs: number;
 }
 
 /** No keys have ever been loaded: the provider's key endpoint was unreachable since start. */
@@ -44,11 +50,14 @@ export class ProviderKeyStore {
     return this.keys !== undefined;
   }
 
-  /** Loads the keys now and then every refreshIntervalMs, until stop(). */
-  async start(): Promise<void> {
-    await this.refresh();
+  /**
+   * Loads the keys now and then every refreshIntervalMs, until stop(). The answer says whether the
+   * first load succeeded; the service does not wait for it (deliveries get 503 until keys load).
+   */
+  start(): Promise<boolean> {
     this.timer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs);
     this.timer.unref();
+    return this.refresh();
   }
 
   stop(): void {
@@ -78,7 +87,8 @@ export class ProviderKeyStore {
     } catch (error) {
       const unknownKey = error instanceof SignatureVerificationError && error.reason === 'unknown_key';
       if (!unknownKey && !(error instanceof VerificationKeysUnavailableError)) throw error;
-      if (!(await this.refreshForUnknownKey())) throw error;
+      // The refresh never rejects; when the wait is over, the request fails with the original error.
+      if (!(await withTimeout(this.refreshForUnknownKey(), this.options.refreshWaitMs, () => error as Error))) throw error;
       return verify();
     }
   }

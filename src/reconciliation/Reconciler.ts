@@ -4,7 +4,9 @@ import { PAYMENT_TABLES } from '../projection/paymentTables';
 import { ProjectionStore, ReceivedEvent } from '../projection/ProjectionStore';
 import { PrismaClient } from '../database/prismaClient';
 import { UpvestApi } from '../provider/UpvestApi';
+import { UpvestApiError, UpvestApiUnavailableError } from '../provider/UpvestApiError';
 import { fetchedPaymentEvent } from './fetchedPaymentEvent';
+import { ReconciliationInterruptedError } from './ReconciliationInterruptedError';
 
 export interface ReconcilerOptions {
   /** A payment is checked once it has sat in NEW or PROCESSING this long, then at most once per this interval. */
@@ -70,8 +72,11 @@ export class Reconciler {
     const stale = await this.prisma.$queryRawUnsafe<StalePayment[]>(STALE_PAYMENTS_SQL, this.options.staleAfterSeconds, this.options.maxPaymentsPerRun);
     let corrected = 0;
     let failed = 0;
-    for (const payment of stale) {
-      const received = await this.fetch(payment);
+    for (const [checked, payment] of stale.entries()) {
+      // Unmarked, the payments not reached are the first ones the next run checks.
+      const received = await this.fetch(payment).catch((outage: Error) => {
+        throw new ReconciliationInterruptedError(checked, stale.length, outage);
+      });
       if (received === undefined) failed += 1;
       else await this.store.projectBatch([received]);
       // Also after a failure: a payment the provider cannot serve must not hold up the others.
@@ -88,12 +93,14 @@ export class Reconciler {
     return report;
   }
 
+  /** Undefined when the provider cannot serve this payment; throws when it is unavailable altogether. */
   private async fetch(payment: StalePayment): Promise<ReceivedEvent | undefined> {
     try {
       const fetched = fetchedPaymentEvent(payment.kind, await this.api.payment(payment.kind, payment.id), 'reconciliation', new Date());
       if ('received' in fetched) return fetched.received;
       this.logger.error('reconciliation cannot use the provider answer', { ...payment, problem: fetched.problem });
     } catch (error) {
+      if (isProviderOutage(error)) throw error;
       this.logger.error('reconciliation could not fetch a payment', { ...payment, error: (error as Error).message });
     }
     return undefined;
@@ -107,4 +114,8 @@ export class Reconciler {
     );
     return row.status;
   }
+}
+
+function isProviderOutage(error: unknown): boolean {
+  return error instanceof UpvestApiUnavailableError || (error instanceof UpvestApiError && (error.status === 429 || error.status >= 500));
 }

@@ -128,6 +128,8 @@ export class FakeUpvest {
   /** The real API may create webhooks disabled; by default the fake does, so clients must enable them. */
   createWebhooksDisabled = true;
   readonly testDeliveries: string[] = [];
+  /** The spec has POST for the test delivery, the docs GET; the fake answers 405 to the other one. */
+  testDeliveryMethod: 'POST' | 'GET' = 'POST';
 
   private readonly clientKeys: VerificationKeySet;
   private readonly tokens = new Map<string, IssuedToken>();
@@ -337,15 +339,19 @@ export class FakeUpvest {
       },
       {
         pattern: /^\/webhooks\/([^/]+)\/test$/,
-        operations: {
-          POST: {
-            scopes: WEBHOOKS_ADMIN,
-            handle: (call) => {
-              this.testDeliveries.push(found(this.webhooks, call.params[0]).id);
-              return { status: 202 };
+        operations: Object.fromEntries(
+          (['POST', 'GET'] as const).map((method) => [
+            method,
+            {
+              scopes: WEBHOOKS_ADMIN,
+              handle: (call: Call) => {
+                if (method !== this.testDeliveryMethod) throw new Problem(405, `${method} is not allowed on ${call.path}`);
+                this.testDeliveries.push(found(this.webhooks, call.params[0]).id);
+                return { status: 202 };
+              },
             },
-          },
-        },
+          ]),
+        ),
       },
       ...paymentRoutes('withdrawals', this.withdrawals),
       ...paymentRoutes('direct_debits', this.directDebits),

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import request from 'supertest';
 import { batchOf, withdrawalEvent } from '../../support/paymentEvents';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../../support/fakeUpvestTenant';
-import { headersSignedWith, startTestService, TestService } from '../../support/testService';
+import { eventually, headersSignedWith, startTestService, TestService } from '../../support/testService';
 import { SigningKey } from '../../../src/signature';
 
 /** Webhook verification keys come from the provider's API when no static JWKS is configured. */
@@ -17,6 +17,12 @@ describe('verification keys from the provider', () => {
   };
   const start = (environment: Record<string, string>) =>
     startTestService({ ...tenant.environment, UPVEST_WEBHOOK_JWKS: '', RECONCILIATION_INTERVAL_SECONDS: '0', ...environment });
+  /** The service loads the keys after it starts serving; ready means they have loaded. */
+  const startReady = async (environment: Record<string, string>) => {
+    const started = await start(environment);
+    await eventually(async () => (await request(started.baseUrl).get('/readyz')).status === 200, 10_000, 'the keys to load');
+    return started;
+  };
 
   beforeEach(async () => {
     tenant = await startFakeUpvestTenant();
@@ -29,13 +35,13 @@ describe('verification keys from the provider', () => {
   });
 
   it('accepts webhooks signed with the key the provider publishes', async () => {
-    service = await start({});
+    service = await startReady({});
     expect((await deliver(tenant.fake.currentWebhookSigningKey())).status).toBe(200);
     expect(verifyKeyRequests()).toBe(1);
   });
 
   it('picks up a rotated key on the first webhook signed with it, and refreshes once for unknown keys', async () => {
-    service = await start({ VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: '60' });
+    service = await startReady({ VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: '60' });
     const oldKey = tenant.fake.currentWebhookSigningKey();
     const newKey = tenant.fake.addWebhookSigningKey();
 
@@ -62,12 +68,13 @@ describe('verification keys from the provider', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('5');
 
-    expect((await deliver(tenant.fake.currentWebhookSigningKey())).status).toBe(200);
+    // Each refused delivery triggers a refresh (no rate limit here); the third fetch succeeds.
+    await eventually(async () => (await deliver(tenant.fake.currentWebhookSigningKey())).status === 200, 10_000, 'a delivery to be accepted');
     expect((await request(service.baseUrl).get('/readyz')).status).toBe(200);
   });
 
   it('keeps the last good keys when a refresh fails', async () => {
-    service = await start({ UPVEST_API_MAX_RETRIES: '0', VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: '0' });
+    service = await startReady({ UPVEST_API_MAX_RETRIES: '0', VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: '0' });
     const knownKey = tenant.fake.currentWebhookSigningKey();
     tenant.fake.failNext(1, 500, { pathPrefix: '/auth/verify_keys' });
     const unknown = tenant.fake.addWebhookSigningKey();

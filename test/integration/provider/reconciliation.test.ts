@@ -4,6 +4,7 @@ import { ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { UpvestApi } from '../../../src/provider/UpvestApi';
 import { UpvestApiClient } from '../../../src/provider/UpvestApiClient';
 import { Reconciler } from '../../../src/reconciliation/Reconciler';
+import { ReconciliationInterruptedError } from '../../../src/reconciliation/ReconciliationInterruptedError';
 import { loadConfig } from '../../../src/config/config';
 import { directDebitResource, withdrawalResource } from '../../support/fakeUpvest';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../../support/fakeUpvestTenant';
@@ -102,6 +103,23 @@ describe('reconciliation', () => {
     expect(report).toMatchObject({ checked: 2, corrected: 1, failed: 1 });
     expect(await statusOf('withdrawals', found)).toBe('CANCELLED');
     expect(await statusOf('withdrawals', missing)).toBe('PROCESSING');
+  });
+
+  it('stops the run when the provider is unavailable, leaving the payments not reached first in line', async () => {
+    service = await startTestService({ ...tenant.environment, RECONCILIATION_INTERVAL_SECONDS: '0' });
+    const [first, second] = [crypto.randomUUID(), crypto.randomUUID()];
+    await processingWithdrawal(first);
+    await processingWithdrawal(second);
+    for (const id of [first, second]) tenant.fake.withdrawals.set(id, withdrawalResource({ id, status: 'CONFIRMED', updated_at: '2026-11-01T11:00:00Z' }));
+    tenant.fake.failNext(1, 503, { pathPrefix: '/payments' });
+    const reconciler = reconcilerFor({ RECONCILIATION_STALE_AFTER_SECONDS: '0', UPVEST_API_MAX_RETRIES: '0' });
+
+    await expect(reconciler.run()).rejects.toBeInstanceOf(ReconciliationInterruptedError);
+    expect(tenant.fake.requests.filter(({ path }) => path.startsWith('/payments'))).toHaveLength(1);
+    const marked = await service.prisma.$queryRawUnsafe<unknown[]>(`SELECT 1 FROM withdrawals WHERE reconciled_at IS NOT NULL`);
+    expect(marked).toHaveLength(0);
+
+    expect(await reconciler.run()).toMatchObject({ checked: 2, corrected: 2, failed: 0 });
   });
 
   it('runs on its schedule inside the worker, and a late webhook does not undo its correction', async () => {

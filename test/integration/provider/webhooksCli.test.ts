@@ -56,6 +56,17 @@ describe('npm run cli -- webhooks', () => {
     expect(tenant.fake.webhooks.size).toBe(0);
   });
 
+  it('sends the test request as GET when the provider refuses POST with 405', async () => {
+    const { webhook } = JSON.parse((await cli('webhooks', 'register', '--url', RECEIVER_URL, '--json')).out);
+    tenant.fake.testDeliveryMethod = 'GET';
+
+    const tested = await cli('webhooks', 'test', webhook.id);
+
+    expect(tested.code).toBe(0);
+    expect(tenant.fake.testDeliveries).toEqual([webhook.id]);
+    expect(tenant.fake.requests.filter(({ path }) => path.endsWith('/test')).map(({ method, status }) => `${method} ${status}`)).toEqual(['POST 405', 'GET 202']);
+  });
+
   it('exits 3 for an unknown webhook id', async () => {
     const result = await cli('webhooks', 'delete', '00000000-0000-4000-8000-000000000000');
     expect(result.code).toBe(3);

@@ -5,6 +5,7 @@ import { testKey, type TestKey } from '../../support/upvestClientSetup';
 
 const MIN_REFRESH_MS = 30_000;
 const REFRESH_INTERVAL_MS = 3_600_000;
+const REFRESH_WAIT_MS = 200;
 
 const oldKey = testKey();
 const newKey = testKey('ed25519');
@@ -35,7 +36,7 @@ describe('ProviderKeyStore', () => {
   beforeEach(() => {
     clock.nowMs = 0;
     fetchJwks = jest.fn(async () => jwksOf(oldKey));
-    store = new ProviderKeyStore(fetchJwks, logger, { refreshIntervalMs: REFRESH_INTERVAL_MS, minRefreshIntervalMs: MIN_REFRESH_MS }, () => clock.nowMs);
+    store = new ProviderKeyStore(fetchJwks, logger, { refreshIntervalMs: REFRESH_INTERVAL_MS, minRefreshIntervalMs: MIN_REFRESH_MS, refreshWaitMs: REFRESH_WAIT_MS }, () => clock.nowMs);
   });
 
   afterEach(() => {
@@ -90,6 +91,31 @@ describe('ProviderKeyStore', () => {
     answer.resolve(jwksOf(oldKey, newKey));
     for (const caller of callers) await expect(caller).resolves.toMatchObject({ keyId: newKey.kid });
     expect(fetchJwks).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not hold a webhook longer than refreshWaitMs for a slow refresh, and has the keys once it arrives', async () => {
+    await store.start();
+    const answer = deferred<unknown>();
+    fetchJwks.mockReturnValueOnce(answer.promise);
+
+    const started = Date.now();
+    await expect(store.verifyWithDiscovery(webhookSignedWith(newKey))).rejects.toMatchObject({ reason: 'unknown_key' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(REFRESH_WAIT_MS - 5);
+
+    answer.resolve(jwksOf(oldKey, newKey));
+    await new Promise(setImmediate);
+    await expect(webhookSignedWith(newKey)()).resolves.toMatchObject({ keyId: newKey.kid });
+  });
+
+  it('starts without waiting for the first load, and says whether it succeeded', async () => {
+    const answer = deferred<unknown>();
+    fetchJwks.mockReturnValueOnce(answer.promise);
+
+    const firstLoad = store.start();
+    expect(store.loaded).toBe(false);
+    answer.resolve(jwksOf(oldKey));
+    await expect(firstLoad).resolves.toBe(true);
+    expect(store.loaded).toBe(true);
   });
 
   it('refreshes for unknown key ids at most once per minRefreshIntervalMs', async () => {
