@@ -12,13 +12,15 @@ const page = {
   offset: z.coerce.number().int().min(0).default(0),
 };
 
-export const failedJobsQuery = z.object({ ...page, type: z.string().min(1).max(200).optional() });
-
-export const retryFilterBody = z.strictObject({
+// The same filter for listing and for retrying, so that a list shows what a retry would take.
+const filter = {
   type: z.string().min(1).max(200).optional(),
   failedReasonContains: z.string().min(1).max(1000).optional(),
-  limit: z.coerce.number().int().min(1).optional(),
-});
+};
+
+export const failedJobsQuery = z.object({ ...page, ...filter });
+
+export const retryFilterBody = z.strictObject({ ...filter, limit: z.coerce.number().int().min(1).optional() });
 
 export const quarantineQuery = z.object(page);
 

@@ -47,7 +47,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.get('/jobs/failed', async (request, response) => {
     const query = validInput(response, failedJobsQuery, request.query);
     if (query === undefined) return;
-    const jobs = await failedJobs.list({ type: query.type }, query.limit, query.offset);
+    const jobs = await failedJobs.list(query, query.limit, query.offset);
     sendJson(response, 200, { jobs, limit: query.limit, offset: query.offset });
   });
 

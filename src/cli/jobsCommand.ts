@@ -11,8 +11,12 @@ import { parsedOrUsage, singleArgument, UsageError } from './UsageError';
 export async function jobsCommand(config: Config, subcommand: string | undefined, args: string[], values: CliValues, io: CliIo): Promise<number> {
   switch (subcommand) {
     case 'failed': {
-      const query = parsedOrUsage(failedJobsQuery, { type: values.type, limit: values.limit, offset: values.offset }, 'jobs failed');
-      const jobs = await withEventsQueue(config, ({ queue }) => new FailedJobs(queue).list({ type: query.type }, query.limit, query.offset));
+      const query = parsedOrUsage(
+        failedJobsQuery,
+        { type: values.type, failedReasonContains: values.reason, limit: values.limit, offset: values.offset },
+        'jobs failed',
+      );
+      const jobs = await withEventsQueue(config, ({ queue }) => new FailedJobs(queue).list(query, query.limit, query.offset));
       if (values.json) {
         io.out(jsonText(jobs, 2));
         return EXIT.ok;

@@ -30,7 +30,7 @@ Commands:
       Fetches every withdrawal and direct debit created since the date and projects it. Resumes
       where an interrupted run with the same --since stopped, unless --restart.
 
-  jobs failed [--type T] [--limit 50] [--offset 0] [--json]
+  jobs failed [--type T] [--reason TEXT] [--limit 50] [--offset 0] [--json]
       Lists the events queue's failed jobs, newest first. --type is an event type (WITHDRAWAL.NEW),
       a prefix ending in "." (WITHDRAWAL.), or quarantine.
   jobs show <id>

@@ -96,7 +96,7 @@ describe('failed jobs', () => {
     await waitForFailedJobs(admin.eventsQueue, [...withdrawals, directDebit].map((event) => event.id));
   });
 
-  it('lists them newest first with their reason, filtered by type or prefix and paged', async () => {
+  it('lists them newest first with their reason, filtered by type or prefix and by reason, and paged', async () => {
     const all = await get('/admin/jobs/failed');
 
     expect(all.status).toBe(200);
@@ -116,6 +116,8 @@ describe('failed jobs', () => {
     const exact = await get('/admin/jobs/failed?type=DIRECT_DEBIT.NEW');
     expect(exact.body.jobs.map((job: { eventId: string }) => job.eventId)).toEqual([directDebit.id]);
     expect((await get('/admin/jobs/failed?type=DIRECT_DEBIT')).body.jobs).toEqual([]);
+    expect((await get('/admin/jobs/failed?failedReasonContains=REFUSE_666&type=WITHDRAWAL.')).body.jobs).toHaveLength(2);
+    expect((await get('/admin/jobs/failed?failedReasonContains=connection%20refused')).body.jobs).toEqual([]);
     const paged = await get('/admin/jobs/failed?limit=1&offset=2');
     expect(paged.body).toMatchObject({ limit: 1, offset: 2, jobs: [all.body.jobs[2]] });
     expect((await get('/admin/jobs/failed?limit=0')).status).toBe(400);

@@ -39,6 +39,14 @@ describe('npm run cli -- jobs', () => {
     expect(JSON.parse(json.out)).toEqual([expect.objectContaining({ type: 'WITHDRAWAL.NEW', attemptsMade: 1 })]);
   });
 
+  it('filters the list by reason, as retry-failed does', async () => {
+    const matching = await cli('jobs', 'failed', '--reason', 'REFUSE_666', '--json');
+    const none = await cli('jobs', 'failed', '--reason', 'connection refused', '--json');
+
+    expect(JSON.parse(matching.out).map((job: { eventId: string }) => job.eventId).sort()).toEqual(events.map((event) => event.id).sort());
+    expect(JSON.parse(none.out)).toEqual([]);
+  });
+
   it('shows one job as JSON, and exits 3 for an unknown one', async () => {
     const shown = await cli('jobs', 'show', events[0].id);
 
