@@ -369,6 +369,45 @@ describe('Helm chart', () => {
     });
   });
 
+  test('values.yaml documents every setting with a comment above it', () => {
+    // Children of these are Kubernetes fields passed through as they are, described by their parent's comment.
+    const passedThrough = new Set(['resources', 'podSecurityContext', 'containerSecurityContext', 'ingressController', 'prometheus']);
+    const lines = readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8').split('\n');
+    const parents: Array<{ indent: number; key: string }> = [];
+    const undocumented: string[] = [];
+    lines.forEach((line, index) => {
+      const match = /^( *)([A-Za-z][\w.-]*):/.exec(line);
+      if (match === null) return;
+      const indent = match[1].length;
+      while (parents.length > 0 && parents[parents.length - 1].indent >= indent) parents.pop();
+      const parent = parents[parents.length - 1]?.key;
+      if (!(parent !== undefined && passedThrough.has(parent)) && !/^\s*#/.test(lines[index - 1] ?? '')) undocumented.push(`${index + 1}: ${line.trim()}`);
+      parents.push({ indent, key: match[2] });
+    });
+    expect(undocumented).toEqual([]);
+  });
+
+  describe('NOTES.txt', () => {
+    /** The notes `helm install` prints; a client-side dry run renders them without a cluster. */
+    const notesOf = (args: string[]) => {
+      const result = runHelm(['install', 'release', CHART_DIR, '--dry-run=client', '-n', 'payments', ...args]);
+      expect(result.stderr).toBe('');
+      return result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    };
+
+    test('tells the webhook URL to register, and how', () => {
+      const notes = notesOf(['-f', PRODUCTION_VALUES]);
+      expect(notes).toContain('The webhook URL to register at Upvest:\n\n     https://hooks.example.com/webhooks/upvest\n');
+      expect(notes).toContain('exec deploy/release-upvest-webhook-receiver-api -- \\\n       node dist/tools/cli.js webhooks register --url "https://hooks.example.com/webhooks/upvest"');
+      expect(notes).not.toContain('WARNING');
+    });
+
+    test('says when there is no public URL, and warns about one that is not https', () => {
+      expect(notesOf([])).toContain('No public URL: the ingress is disabled and webhook.publicUrl is empty.');
+      expect(notesOf(['--set', 'webhook.publicUrl=http://hooks.example.com/webhooks/upvest'])).toContain('WARNING: Upvest delivers over HTTPS only');
+    });
+  });
+
   describe('invalid values are refused', () => {
     test.each([
       [['--set', 'api.replicas=two'], /at '\/api\/replicas': got string, want integer/],
