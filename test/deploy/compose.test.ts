@@ -14,6 +14,7 @@ interface ComposeService {
   tmpfs?: string[];
   stop_grace_period?: string;
   restart?: string;
+  ports?: string[];
 }
 
 const compose = parse(readFileSync(path.resolve(__dirname, '../../compose.yaml'), 'utf8'), { merge: true }) as {
@@ -60,5 +61,13 @@ describe('compose.yaml', () => {
     expect(service.tmpfs).toEqual(['/tmp']);
     // SHUTDOWN_TIMEOUT_MS is 25 s; compose's default grace is 10 s.
     expect(parseInt(service.stop_grace_period ?? '0', 10)).toBeGreaterThanOrEqual(30);
+  });
+
+  test('passes the optional tokens through, and publishes metrics on the host loopback only', () => {
+    for (const service of [api, worker]) {
+      expect(service.environment).toMatchObject({ ADMIN_TOKEN: '${ADMIN_TOKEN:-}', READ_API_TOKEN: '${READ_API_TOKEN:-}' });
+    }
+    expect(api.ports).toEqual(['3000:3000', '127.0.0.1:9464:9464']);
+    expect(worker.ports).toEqual(['127.0.0.1:9465:9464']);
   });
 });
