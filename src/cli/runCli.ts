@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Config, ConfigError, loadConfig } from '../config/config';
 import { Logger } from '../logging/logger';
 import { ProjectionStore } from '../projection/ProjectionStore';
@@ -158,11 +159,15 @@ async function webhooks(api: UpvestApi, subcommand: string | undefined, args: st
 
 function registerOptions(values: CliValues): Parameters<typeof registerWebhook>[1] | string {
   if (values.url === undefined) return '--url is required';
+  let url: URL;
   try {
-    new URL(values.url);
+    url = new URL(values.url);
   } catch {
     return `--url is not a URL: ${values.url}`;
   }
+  // The provider delivers only over HTTPS to a DNS name, and refuses such a subscription anyway.
+  if (url.protocol !== 'https:') return `--url must be an https URL, not ${values.url}`;
+  if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) return `--url must name its host by DNS name, not IP address: ${values.url}`;
   if (!/^[1-9][0-9]?[sm]$/.test(values.delay as string)) return `--delay must look like 5s or 1m (1-99, s or m), not ${values.delay}`;
   const maxPackageSize = Number(values['max-package-size']);
   if (!Number.isInteger(maxPackageSize) || maxPackageSize < 100 || maxPackageSize > 1048576) {

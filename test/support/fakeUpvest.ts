@@ -97,6 +97,20 @@ class Problem extends Error {
   }
 }
 
+/** PROVIDER.md §5: the components a v15 signature covers, in this order, each when the request has it. */
+const V15_COMPONENTS = [
+  '@method',
+  '@path',
+  '@query',
+  'accept',
+  'authorization',
+  'content-length',
+  'content-type',
+  'content-digest',
+  'idempotency-key',
+  'upvest-client-id',
+];
+
 interface Operation {
   /** undefined: no bearer token needed (the token request itself). */
   scopes?: string[];
@@ -280,11 +294,23 @@ export class FakeUpvest {
       if (error instanceof SignatureVerificationError) throw new Problem(401, error.message);
       throw error;
     }
-    const required = ['@method', '@path'];
+    // Only documented components, in the documented order; those that identify the request are required.
+    // (accept and content-length may be added by the HTTP client after signing: not required.)
+    const order = covered.map((component) => V15_COMPONENTS.indexOf(component));
+    if (order.some((index, i) => index === -1 || (i > 0 && index <= order[i - 1]))) {
+      throw new Problem(401, `the signature covers (${covered.join(' ')}): not the documented components in their order`);
+    }
+    const required = ['@method', '@path', 'upvest-client-id'];
+    if (call.rawQuery !== '') required.push('@query');
     if (call.headers.authorization !== undefined) required.push('authorization');
-    if (hasBody) required.push('content-digest');
+    if (hasBody) required.push('content-type', 'content-digest');
+    if (call.method === 'POST' && call.headers['idempotency-key'] !== undefined) required.push('idempotency-key');
     const missing = required.filter((component) => !covered.includes(component));
     if (missing.length > 0) throw new Problem(401, `the signature does not cover ${missing.join(', ')}`);
+    const input = singleHeader(call.headers, 'signature-input') ?? '';
+    for (const parameter of ['keyid', 'created', 'expires', 'nonce']) {
+      if (!new RegExp(`;${parameter}=`).test(input)) throw new Problem(401, `the signature has no ${parameter} parameter`);
+    }
   }
 
   private route(call: Call): { operation: Operation; params: string[] } {

@@ -76,6 +76,13 @@ describe('npm run cli -- webhooks', () => {
   it('exits 2 for bad usage or missing credentials, naming the problem', async () => {
     expect((await cli('webhooks', 'register')).err).toMatch(/--url is required/);
     expect((await cli('webhooks', 'register', '--url', RECEIVER_URL, '--delay', '5h')).code).toBe(2);
+    expect((await cli('webhooks', 'register', '--url', 'http://receiver.example.com/webhooks/upvest')).err).toMatch(/--url must be an https URL/);
+    for (const ipUrl of ['https://203.0.113.7/webhooks/upvest', 'https://[2001:db8::7]/webhooks/upvest']) {
+      const refused = await cli('webhooks', 'register', '--url', ipUrl);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toMatch(/--url must name its host by DNS name/);
+    }
+    expect(tenant.fake.webhooks.size).toBe(0);
     expect((await cli('webhooks', 'frobnicate')).code).toBe(2);
     const withoutCredentials = await runCliCapturing(['webhooks', 'list'], {});
     expect(withoutCredentials.code).toBe(2);

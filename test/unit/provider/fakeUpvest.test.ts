@@ -23,6 +23,8 @@ interface CallOptions {
   contentType?: string;
   key?: SigningKey;
   unsigned?: string[];
+  /** Instead of the documented components in their order. */
+  components?: string[];
   withoutIdempotencyKey?: boolean;
 }
 
@@ -45,7 +47,7 @@ async function call(target: string, options: CallOptions = {}): Promise<Response
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (body.length > 0) headers['content-type'] = options.contentType ?? 'application/json';
   if (method === 'POST' && !options.withoutIdempotencyKey) headers['idempotency-key'] = crypto.randomUUID();
-  const components = SIGNED_IN_ORDER.filter(
+  const components = options.components ?? SIGNED_IN_ORDER.filter(
     (name) =>
       !(options.unsigned ?? []).includes(name) &&
       (name.startsWith('@') || (name === 'content-digest' ? body.length > 0 : headers[name] !== undefined)),
@@ -107,6 +109,18 @@ test('requires the signature to cover authorization and a POST to carry an idemp
   expect(((await uncovered.json()) as { detail: string }).detail).toBe('the signature does not cover authorization');
   const body = JSON.stringify({ title: 'payments', url: 'https://tenant.example/webhooks' });
   expect((await call('/webhooks', { method: 'POST', token: bearer, body, withoutIdempotencyKey: true })).status).toBe(400);
+});
+
+test('requires the documented components in their documented order', async () => {
+  const bearer = await token('webhooks:read');
+
+  const reordered = await call('/webhooks', { token: bearer, components: ['@method', '@path', 'upvest-client-id', 'authorization'] });
+  expect(reordered.status).toBe(401);
+  expect(((await reordered.json()) as { detail: string }).detail).toMatch(/not the documented components in their order/);
+  const undocumented = await call('/webhooks', { token: bearer, components: ['@method', '@path', 'authorization', 'upvest-api-version', 'upvest-client-id'] });
+  expect(undocumented.status).toBe(401);
+  expect((await call('/webhooks?limit=1', { token: bearer, unsigned: ['@query'] })).status).toBe(401);
+  expect((await call('/webhooks?limit=1', { token: bearer })).status).toBe(200);
 });
 
 test('answers 401 to an unknown or revoked token and 403 to a token without the route scope', async () => {
