@@ -17,6 +17,12 @@ afterAll(async () => {
   await redis.stop();
 });
 
+/** upvest_dependency_errors_total{dependency="redis"} as the service's metrics endpoint shows it. */
+async function redisErrorCount(): Promise<number> {
+  const text = (await request(harness.metricsUrl).get('')).text;
+  return Number(/^upvest_dependency_errors_total\{dependency="redis"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 describe('when Redis is unavailable', () => {
   it('answers 503 with Retry-After within the ingest timeout while Redis is down, and 200 once it is back', async () => {
     const first = withdrawalEvent({ paymentId: 'd1f0c2d4-1111-4b2a-9c3d-000000000001' });
@@ -43,6 +49,7 @@ describe('when Redis is unavailable', () => {
   });
 
   it('answers 503 in bounded time when Redis hangs instead of refusing connections', async () => {
+    const before = await redisErrorCount();
     redis.freeze();
     try {
       const startedAt = Date.now();
@@ -50,6 +57,7 @@ describe('when Redis is unavailable', () => {
 
       expect(response.status).toBe(503);
       expect(Date.now() - startedAt).toBeLessThan(1500);
+      expect(await redisErrorCount()).toBeGreaterThan(before);
     } finally {
       redis.thaw();
     }
