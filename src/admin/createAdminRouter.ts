@@ -10,6 +10,7 @@ import { failedJobsQuery, jobId, jsonText, parseInput, paymentTarget, quarantine
 import { requireBearerToken } from '../http/bearerAuth';
 import { requestLoggerOf } from '../http/requestId';
 import { bullBoardRouter } from './bullBoardRouter';
+import { FailedJobQuarantiner } from './FailedJobQuarantiner';
 import { FailedJobs } from './FailedJobs';
 import { QuarantineReprocessor } from './QuarantineReprocessor';
 import { reprojectPayment } from './reprojectPayment';
@@ -38,6 +39,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   const failedJobs = new FailedJobs(options.eventsQueue);
   const quarantine = new QuarantineStore(options.prisma);
   const reprocessor = new QuarantineReprocessor(quarantine, options.ingestor);
+  const quarantiner = new FailedJobQuarantiner(options.eventsQueue, quarantine, options.ingestor);
   const router = Router();
 
   router.use(requireBearerToken(options.token));
@@ -75,6 +77,19 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     if (outcome === 'not-failed') return sendProblem(response, 409, 'job-not-failed', 'Job not failed', `Job ${id} is not in the failed state.`);
     requestLoggerOf(response, logger).info('admin: job retried', { jobId: id });
     sendJson(response, 200, { id, retried: true });
+  });
+
+  router.post('/jobs/:id/quarantine', async (request, response) => {
+    const id = validInput(response, jobId, request.params.id);
+    if (id === undefined) return;
+    const result = await quarantiner.setAside(id);
+    if (result.outcome === 'not-found') return notFound(response, `No job with id ${id}.`);
+    if (result.outcome === 'not-failed') return sendProblem(response, 409, 'job-not-failed', 'Job not failed', `Job ${id} is not in the failed state.`);
+    if (result.outcome === 'not-an-event') {
+      return sendProblem(response, 409, 'job-not-an-event', 'Not an event job', `Job ${id} writes quarantined content; retry it instead.`);
+    }
+    requestLoggerOf(response, logger).info('admin: failed job set aside into quarantine', { jobId: id, eventId: result.eventId, quarantineId: result.quarantineId });
+    sendJson(response, 200, { id, quarantineId: result.quarantineId });
   });
 
   router.get('/quarantine', async (request, response) => {

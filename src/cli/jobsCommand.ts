@@ -1,13 +1,16 @@
 import { failedJobsQuery, jobId, jsonText, retryFilterBody } from '../admin/adminSchemas';
+import { FailedJobQuarantiner } from '../admin/FailedJobQuarantiner';
 import { FailedJobs } from '../admin/FailedJobs';
+import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { Config } from '../config/config';
 import { CliValues } from './cliOptions';
 import { CliIo, EXIT } from './CliIo';
-import { withEventsQueue } from './cliResources';
+import { oneLine } from '../shared/oneLine';
+import { withDatabase, withEventsQueue } from './cliResources';
 import { formatTable, truncated } from './formatTable';
 import { parsedOrUsage, singleArgument, UsageError } from './UsageError';
 
-/** `jobs failed|show|retry|retry-failed`: the events queue's failed jobs. */
+/** `jobs failed|show|retry|retry-failed|quarantine`: the events queue's failed jobs. */
 export async function jobsCommand(config: Config, subcommand: string | undefined, args: string[], values: CliValues, io: CliIo): Promise<number> {
   switch (subcommand) {
     case 'failed': {
@@ -43,6 +46,19 @@ export async function jobsCommand(config: Config, subcommand: string | undefined
       io.out(`job ${id} moved back to waiting, with fresh attempts`);
       return EXIT.ok;
     }
+    case 'quarantine': {
+      const id = parsedOrUsage(jobId, singleArgument(args, 'jobs quarantine', 'job id'), 'job id');
+      const result = await withDatabase(config, (prisma) =>
+        withEventsQueue(config, ({ queue, ingestor }) => new FailedJobQuarantiner(queue, new QuarantineStore(prisma), ingestor).setAside(id)),
+      );
+      if (result.outcome === 'not-found') return notFound(io, id);
+      if (result.outcome !== 'set-aside') {
+        io.err(result.outcome === 'not-failed' ? `job ${id} is not in the failed state; nothing set aside` : `job ${id} writes quarantined content; retry it instead`);
+        return EXIT.failed;
+      }
+      io.out(`job ${id} removed; its event ${result.eventId} is quarantined as #${result.quarantineId} (quarantine reprocess ${result.quarantineId} queues it again)`);
+      return EXIT.ok;
+    }
     case 'retry-failed': {
       if (args.length > 0) throw new UsageError('jobs retry-failed takes no arguments, only --type, --reason and --limit');
       const filter = parsedOrUsage(retryFilterBody, { type: values.type, failedReasonContains: values.reason, limit: values.limit }, 'jobs retry-failed');
@@ -58,9 +74,4 @@ export async function jobsCommand(config: Config, subcommand: string | undefined
 function notFound(io: CliIo, id: string): number {
   io.err(`no job with id ${id}`);
   return EXIT.notFound;
-}
-
-/** Reasons from the database span lines; a table row must not. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }

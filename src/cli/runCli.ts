@@ -40,6 +40,9 @@ Commands:
       Moves a failed job back to waiting, with fresh attempts.
   jobs retry-failed [--type T] [--reason TEXT] [--limit N] [--json]
       Retries every failed job of the type whose failure reason contains TEXT (case-insensitive).
+  jobs quarantine <id>
+      Takes a failed event job that cannot succeed out of the queue into quarantine, from where
+      quarantine reprocess queues it again after a fix.
   quarantine list [--limit 50] [--offset 0] [--json]
   quarantine show <id> [--json]
       Prints a quarantined payload with its whole content.

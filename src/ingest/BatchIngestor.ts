@@ -111,6 +111,14 @@ export class BatchIngestor {
     return accepted;
   }
 
+  /**
+   * Drops the event's marker, so that the event is accepted again when it comes back: for an event
+   * an operator took out of the queue (into quarantine) to re-process it later.
+   */
+  async forgetEvent(eventId: string): Promise<void> {
+    await this.redis.del(this.markerKey(eventId));
+  }
+
   private markerKey(eventId: string): string {
     return `${this.options.prefix}:seen-event:${eventId.toLowerCase()}`;
   }

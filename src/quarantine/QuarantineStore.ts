@@ -77,6 +77,28 @@ export class QuarantineStore {
     return row === null ? undefined : { ...row, content: Buffer.from(row.content) };
   }
 
+  /**
+   * Saves content an operator set aside, and answers its id. Content seen before becomes pending
+   * again (a new reason, no reprocess outcome), even if it was reprocessed once.
+   */
+  async setAside(record: QuarantineRecord): Promise<bigint> {
+    const [{ id }] = await this.prisma.$queryRawUnsafe<Array<{ id: bigint }>>(
+      `INSERT INTO quarantined_payloads (reason, content, content_sha256, event_id, event_type, received_at, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (content_sha256) DO UPDATE
+         SET reason = excluded.reason, quarantined_at = now(), reprocessed_at = NULL, reprocess_outcome = NULL
+       RETURNING id`,
+      record.reason,
+      record.content,
+      record.contentSha256,
+      record.eventId ?? null,
+      record.eventType ?? null,
+      record.receivedAt,
+      record.requestId,
+    );
+    return id;
+  }
+
   async markReprocessed(id: bigint, outcome: string): Promise<void> {
     await this.prisma.quarantinedPayload.update({ where: { id }, data: { reprocessedAt: new Date(), reprocessOutcome: outcome } });
   }

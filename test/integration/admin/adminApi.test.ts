@@ -290,3 +290,37 @@ describe('re-projection', () => {
     expect((await post('/admin/payments/withdrawals/not-a-uuid/reproject')).status).toBe(400);
   });
 });
+
+describe('setting a failed job aside into quarantine', () => {
+  const event = withdrawalEvent({ paymentId: 'f1f0c2d4-5555-4b2a-9c3d-000000000001', object: { amount: '666.00' } });
+
+  it('moves the event to quarantine and empties the failed set; reprocessing after the fix projects it', async () => {
+    const allow = await refuseAmount666(admin.harness, 'withdrawals');
+    await admin.harness.deliver(batchOf(event));
+    await waitForFailedJobs(admin.eventsQueue, [event.id]);
+
+    const response = await post(`/admin/jobs/${event.id}/quarantine`);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ id: event.id, quarantineId: expect.stringMatching(/^\d+$/) });
+    expect(await admin.eventsQueue.getFailedCount()).toBe(0);
+    expect(await admin.eventsQueue.getJob(event.id)).toBeUndefined();
+    const quarantined = await get(`/admin/quarantine/${response.body.quarantineId}`);
+    expect(quarantined.body).toMatchObject({ eventId: event.id, eventType: 'WITHDRAWAL.NEW', reprocessedAt: null });
+    expect(quarantined.body.reason).toMatch(/^set aside by an operator after the job failed: .*refuse_666/);
+    expect(JSON.parse(quarantined.body.content)).toEqual(event);
+
+    await allow();
+    const reprocessed = await post(`/admin/quarantine/${response.body.quarantineId}/reprocess`);
+
+    expect(reprocessed.body).toMatchObject({ ranAs: 'event', accepted: 1, duplicate: 0 });
+    const row = await eventually(async () => admin.harness.prisma.withdrawal.findUnique({ where: { id: event.object.id as string } }));
+    expect(row.amount.toFixed(2)).toBe('666.00');
+  });
+
+  it('answers 409 for a job that is not failed, and 404 for an unknown one', async () => {
+    await eventually(async () => (await admin.eventsQueue.getJobState(event.id)) === 'completed');
+    expect((await post(`/admin/jobs/${event.id}/quarantine`)).status).toBe(409);
+    expect((await post('/admin/jobs/00000000-0000-4000-8000-000000000000/quarantine')).status).toBe(404);
+  });
+});

@@ -157,3 +157,26 @@ it('exits 1 when Redis is unreachable', async () => {
   expect(result.code).toBe(1);
   expect(result.err).toMatch(/^error: /);
 });
+
+describe('npm run cli -- jobs quarantine', () => {
+  const event = withdrawalEvent({ paymentId: 'c1f0c2d4-5555-4b2a-9c3d-000000000001', object: { amount: '666.00' } });
+
+  it('sets a failed job aside into quarantine, from where it is reprocessed after the fix', async () => {
+    const allow = await refuseAmount666(admin.harness, 'withdrawals');
+    await admin.harness.deliver(batchOf(event));
+    await waitForFailedJobs(admin.eventsQueue, [event.id]);
+
+    const result = await cli('jobs', 'quarantine', event.id);
+
+    expect(result.code).toBe(0);
+    const quarantineId = /quarantined as #(\d+)/.exec(result.out)?.[1] as string;
+    expect(quarantineId).toBeDefined();
+    expect(await admin.eventsQueue.getFailedCount()).toBe(0);
+    expect((await cli('jobs', 'quarantine', event.id)).code).toBe(3);
+    expect((await cli('jobs', 'quarantine')).code).toBe(2);
+
+    await allow();
+    expect((await cli('quarantine', 'reprocess', quarantineId)).out).toMatch(/accepted 1, duplicate 0/);
+    await eventually(async () => admin.harness.prisma.withdrawal.findUnique({ where: { id: event.object.id as string } }));
+  });
+});
