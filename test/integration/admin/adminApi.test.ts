@@ -6,6 +6,7 @@ import {
   AdminHarness,
   AUTHORIZED,
   confirmedWithdrawal,
+  failedWithdrawalJob,
   quarantinedIdOf,
   refuseAmount666,
   replaceQuarantinedContent,
@@ -295,9 +296,7 @@ describe('setting a failed job aside into quarantine', () => {
   const event = withdrawalEvent({ paymentId: 'f1f0c2d4-5555-4b2a-9c3d-000000000001', object: { amount: '666.00' } });
 
   it('moves the event to quarantine and empties the failed set; reprocessing after the fix projects it', async () => {
-    const allow = await refuseAmount666(admin.harness, 'withdrawals');
-    await admin.harness.deliver(batchOf(event));
-    await waitForFailedJobs(admin.eventsQueue, [event.id]);
+    const allow = await failedWithdrawalJob(admin, event);
 
     const response = await post(`/admin/jobs/${event.id}/quarantine`);
 

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { runCliCapturing } from '../../support/cliRun';
 import { batchOf, withdrawalEvent } from '../../support/paymentEvents';
 import { eventually } from '../../support/testService';
-import { AdminHarness, confirmedWithdrawal, quarantinedIdOf, refuseAmount666, replaceQuarantinedContent, startAdminHarness, waitForFailedJobs } from './adminHarness';
+import { AdminHarness, confirmedWithdrawal, failedWithdrawalJob, quarantinedIdOf, refuseAmount666, replaceQuarantinedContent, startAdminHarness, waitForFailedJobs } from './adminHarness';
 
 let admin: AdminHarness;
 
@@ -162,9 +162,7 @@ describe('npm run cli -- jobs quarantine', () => {
   const event = withdrawalEvent({ paymentId: 'c1f0c2d4-5555-4b2a-9c3d-000000000001', object: { amount: '666.00' } });
 
   it('sets a failed job aside into quarantine, from where it is reprocessed after the fix', async () => {
-    const allow = await refuseAmount666(admin.harness, 'withdrawals');
-    await admin.harness.deliver(batchOf(event));
-    await waitForFailedJobs(admin.eventsQueue, [event.id]);
+    const allow = await failedWithdrawalJob(admin, event);
 
     const result = await cli('jobs', 'quarantine', event.id);
 

@@ -10,7 +10,7 @@ import { createLogger } from '../../../src/logging/logger';
 import { defaultJobOptions, EVENTS_QUEUE_NAME } from '../../../src/queue/jobs';
 import { createRedisConnection } from '../../../src/queue/redisConnection';
 import { RECONCILIATION_QUEUE_NAME } from '../../../src/reconciliation/ReconciliationScheduler';
-import { batchOf, withdrawalEvent } from '../../support/paymentEvents';
+import { batchOf, ProviderEvent, withdrawalEvent } from '../../support/paymentEvents';
 import { eventually, startTestService, TestService } from '../../support/testService';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
@@ -86,6 +86,14 @@ export async function refuseAmount666(harness: TestService, table: 'withdrawals'
   return async () => {
     await harness.prisma.$executeRawUnsafe(`ALTER TABLE ${table} DROP CONSTRAINT refuse_666`);
   };
+}
+
+/** Delivers a withdrawal of 666.00 while its table refuses that amount, and waits until its job has failed. Returns the fix. */
+export async function failedWithdrawalJob(admin: AdminHarness, event: ProviderEvent): Promise<() => Promise<void>> {
+  const allow = await refuseAmount666(admin.harness, 'withdrawals');
+  await admin.harness.deliver(batchOf(event));
+  await waitForFailedJobs(admin.eventsQueue, [event.id]);
+  return allow;
 }
 
 export async function failedJobIds(queue: Queue): Promise<string[]> {
