@@ -18,7 +18,7 @@ export interface ApiRequest {
 }
 
 /** Covered components in the order Upvest's v15 documentation lists them; each only when present. */
-const V15_COMPONENTS = [
+export const V15_COMPONENTS: readonly string[] = [
   '@method',
   '@path',
   '@query',
@@ -29,7 +29,7 @@ const V15_COMPONENTS = [
   'content-digest',
   'idempotency-key',
   'upvest-client-id',
-] as const;
+];
 
 const SIGNATURE_LIFETIME_SECONDS = 30;
 

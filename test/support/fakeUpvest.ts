@@ -4,6 +4,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canonicalTimestamp } from '../../src/events/timestamps';
 import { generateKeyPair, SignatureVerificationError, VerificationKeySet, verifyWebhookSignature } from '../../src/signature';
+import { V15_COMPONENTS } from '../../src/provider/signApiRequest';
 import { directDebitEvent, withdrawalEvent } from './paymentEvents';
 
 /**
@@ -96,20 +97,6 @@ class Problem extends Error {
     super(detail);
   }
 }
-
-/** PROVIDER.md §5: the components a v15 signature covers, in this order, each when the request has it. */
-const V15_COMPONENTS = [
-  '@method',
-  '@path',
-  '@query',
-  'accept',
-  'authorization',
-  'content-length',
-  'content-type',
-  'content-digest',
-  'idempotency-key',
-  'upvest-client-id',
-];
 
 interface Operation {
   /** undefined: no bearer token needed (the token request itself). */
@@ -294,7 +281,8 @@ export class FakeUpvest {
       if (error instanceof SignatureVerificationError) throw new Problem(401, error.message);
       throw error;
     }
-    // Only documented components, in the documented order; those that identify the request are required.
+    // Only documented components, in the documented order (their list and order are asserted against
+    // PROVIDER.md in signApiRequest.test.ts); those that identify the request are required.
     // (accept and content-length may be added by the HTTP client after signing: not required.)
     const order = covered.map((component) => V15_COMPONENTS.indexOf(component));
     if (order.some((index, i) => index === -1 || (i > 0 && index <= order[i - 1]))) {
