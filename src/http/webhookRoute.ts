@@ -18,7 +18,7 @@ export interface WebhookRouteOptions {
   ingestor: BatchIngestor;
   /** Lines of a request go to its child logger (with its requestId); this one only outside requestContext(). */
   logger: Logger;
-  metrics?: Pick<Metrics, 'signatureFailure' | 'dependencyError'>;
+  metrics?: Pick<Metrics, 'signatureFailure'>;
 }
 
 /**
@@ -67,8 +67,6 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
     response.status(200).json(counts);
   } catch (error) {
     if (!(error instanceof IngestUnavailableError)) throw error;
-    // Also when Redis hangs rather than refuses: then its connection reports no error of its own.
-    options.metrics?.dependencyError('redis');
     logger.error('webhook not stored, asking the provider to retry', { error: error.message });
     askToRetry(response, options.retryAfterSeconds, 'storage-unavailable', 'Storage unavailable', 'The events could not be stored durably; retry later.');
   }

@@ -18,6 +18,7 @@ export type IngestOutcome = keyof IngestCounts;
 export interface IngestMetrics {
   /** `type` as sent, undefined for content without one (a body that is not a batch, an event without a type). */
   webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void;
+  dependencyError(dependency: 'redis'): void;
 }
 
 export interface IngestContext {
@@ -56,6 +57,8 @@ export class BatchIngestor {
         () => new IngestUnavailableError(`Redis did not confirm the batch within ${timeoutMs} ms`),
       );
     } catch (error) {
+      // Also when Redis hangs rather than refuses: then its connection reports no error of its own.
+      this.options.metrics?.dependencyError('redis');
       if (error instanceof IngestUnavailableError) throw error;
       throw new IngestUnavailableError(`Redis failed: ${(error as Error).message}`, { cause: error });
     }

@@ -43,6 +43,12 @@ class RecordingMetrics implements IngestMetrics {
     const key = `${type ?? '(none)'} ${outcome}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + count);
   }
+
+  redisErrors = 0;
+
+  dependencyError(): void {
+    this.redisErrors += 1;
+  }
 }
 
 const context = { requestId: 'request-1', receivedAt: new Date('2026-11-22T10:00:00Z') };
@@ -95,12 +101,13 @@ describe('BatchIngestor metrics', () => {
     expect(Object.fromEntries(metrics.counts)).toEqual({ '(none) quarantined': 1 });
   });
 
-  it('reports nothing for a batch Redis did not confirm: its retry is counted', async () => {
+  it('reports no events for a batch Redis did not confirm (its retry is counted), but one Redis error', async () => {
     const metrics = new RecordingMetrics();
     const ingestor = new BatchIngestor(fakeQueue, fakeRedis(new Set(), new Set(), true), { prefix: PREFIX, dedupTtlSeconds: 60, timeoutMs: 1000, metrics });
 
     await expect(ingestor.ingest(classifyBatch(batchBody(withdrawalEvent())), context)).rejects.toThrow(/Redis failed/);
 
     expect(metrics.calls).toBe(0);
+    expect(metrics.redisErrors).toBe(1);
   });
 });
