@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { BatchIngestor } from '../ingest/BatchIngestor';
+import { quarantineItem } from '../ingest/classifyBatch';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { EventJobData, QUARANTINE_JOB_NAME } from '../queue/jobs';
 import { oneLine } from '../shared/oneLine';
@@ -35,13 +35,9 @@ export class FailedJobQuarantiner {
 
     const data = job.data as EventJobData;
     const event = data.event as { id: string };
-    const content = Buffer.from(JSON.stringify(data.event), 'utf8');
+    const reason = `set aside by an operator after the job failed: ${oneLine(job.failedReason ?? 'unknown').slice(0, REASON_CHARS)}`;
     const quarantineId = await this.quarantine.setAside({
-      reason: `set aside by an operator after the job failed: ${oneLine(job.failedReason ?? 'unknown').slice(0, REASON_CHARS)}`,
-      content,
-      contentSha256: createHash('sha256').update(content).digest('hex'),
-      eventId: event.id,
-      eventType: job.name,
+      ...quarantineItem(reason, Buffer.from(JSON.stringify(data.event), 'utf8'), event.id, job.name),
       receivedAt: new Date(data.receivedAt),
       requestId: data.requestId,
     });

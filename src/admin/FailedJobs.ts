@@ -1,5 +1,5 @@
 import { Job, Queue } from 'bullmq';
-import { EventJobData, QuarantineJobData } from '../queue/jobs';
+import { eventIdOf } from '../queue/jobs';
 
 /** Which failed jobs an operation applies to; every given condition must hold. */
 export interface FailedJobFilter {
@@ -129,20 +129,13 @@ function summaryOf(job: Job): JobSummary {
   return {
     id: job.id as string,
     type: job.name,
-    eventId: eventIdOf(job.data),
+    eventId: eventIdOf(job) ?? null,
     failedReason: job.failedReason || null,
     attemptsMade: job.attemptsMade,
     createdAt: new Date(job.timestamp).toISOString(),
     processedAt: isoOrNull(job.processedOn),
     finishedAt: isoOrNull(job.finishedOn),
   };
-}
-
-/** Event jobs carry the event, quarantine jobs the id of the event they set aside, if any. */
-function eventIdOf(data: Partial<EventJobData & QuarantineJobData> | undefined): string | null {
-  const event = data?.event as { id?: unknown } | undefined;
-  if (typeof event?.id === 'string') return event.id;
-  return typeof data?.eventId === 'string' ? data.eventId : null;
 }
 
 function isoOrNull(epochMs: number | undefined): string | null {

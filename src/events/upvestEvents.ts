@@ -7,6 +7,9 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export const PAYMENT_KINDS = ['WITHDRAWAL', 'DIRECT_DEBIT'] as const;
 export type PaymentKind = (typeof PAYMENT_KINDS)[number];
 
+/** Every withdrawal and direct-debit event type this service projects (`WITHDRAWAL.NEW`, …). */
+export const PAYMENT_EVENT_TYPES: ReadonlySet<string> = new Set(PAYMENT_KINDS.flatMap((kind) => PAYMENT_STATUSES.map((status) => `${kind}.${status}`)));
+
 // Loose on purpose: the provider's examples include non-RFC-4122 versions (e.g. 1ea60f56-b67b-61fc-...).
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a uuid');
 const timestamp = z.string().refine((value) => canonicalTimestamp(value) !== undefined, 'must be an RFC 3339 date-time');

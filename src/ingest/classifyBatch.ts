@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { PAYMENT_STATUSES, PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
+import { PAYMENT_EVENT_TYPES, PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
+import { describeZodIssues } from '../shared/describeZodIssues';
 
 /** Authentic content that cannot be projected, kept for an operator instead of being rejected. */
 export interface QuarantineItem {
@@ -46,7 +47,7 @@ function classifyParsedBatch(body: Buffer): ClassifiedBatch {
   }
   const envelope = envelopeSchema.safeParse(parsed);
   if (!envelope.success) {
-    batch.quarantined.push(quarantineItem(`body is not a {"payload":[...]} batch: ${describeIssues(envelope.error)}`, body));
+    batch.quarantined.push(quarantineItem(`body is not a {"payload":[...]} batch: ${describeZodIssues(envelope.error, 5)}`, body));
     return batch;
   }
   const seen = new Set<string>();
@@ -68,10 +69,9 @@ function classifyEvent(element: unknown, batch: ClassifiedBatch, seen: Set<strin
     batch.ignored.set(type, (batch.ignored.get(type) ?? 0) + 1);
     return;
   }
-  const known = PAYMENT_STATUSES.some((status) => type === `${kind}.${status}`);
-  const result = known ? schemaFor(kind).safeParse(element) : undefined;
+  const result = PAYMENT_EVENT_TYPES.has(type) ? schemaFor(kind).safeParse(element) : undefined;
   if (result === undefined || !result.success) {
-    const reason = result === undefined ? `unknown event type ${type}` : `invalid ${type} event: ${describeIssues(result.error)}`;
+    const reason = result === undefined ? `unknown event type ${type}` : `invalid ${type} event: ${describeZodIssues(result.error, 5)}`;
     batch.quarantined.push(quarantineItem(reason, jsonBytes(element), eventId, type));
     return;
   }
@@ -86,7 +86,7 @@ function jsonBytes(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
-function quarantineItem(reason: string, content: Buffer, eventId?: string, eventType?: string): QuarantineItem {
+export function quarantineItem(reason: string, content: Buffer, eventId?: string, eventType?: string): QuarantineItem {
   const contentSha256 = createHash('sha256').update(content).digest('hex');
   return { reason, content, contentSha256, eventId, eventType };
 }
@@ -96,13 +96,6 @@ function describeJsonError(error: Error): string {
   const position = /position (\d+)/.exec(error.message)?.[1];
   if (position !== undefined) return `syntax error at position ${position}`;
   return /end of (JSON )?input/i.test(error.message) ? 'unexpected end of input' : 'syntax error';
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,9 +1,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SignatureFailureReason } from '../signature/SignatureVerificationError';
 import { withTimeout } from '../shared/withTimeout';
-import { eventTypeLabel, WebhookEventOutcome } from './labels';
+import { IngestOutcome } from '../ingest/BatchIngestor';
+import { eventTypeLabel } from './labels';
 
-export type { WebhookEventOutcome } from './labels';
 export type JobAttemptOutcome = 'completed' | 'retried' | 'failed';
 export type Dependency = 'postgres' | 'redis';
 
@@ -146,7 +146,7 @@ export class Metrics {
   }
 
   /** `count` events of `type` (as sent; undefined when the event had none) ended with `outcome`. */
-  webhookEvents(type: string | undefined, outcome: WebhookEventOutcome, count: number): void {
+  webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void {
     this.webhookEventsTotal.inc({ type: eventTypeLabel(type, outcome), outcome }, count);
   }
 

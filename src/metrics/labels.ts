@@ -1,11 +1,9 @@
-import { PAYMENT_KINDS, PAYMENT_STATUSES } from '../events/upvestEvents';
-
-export type WebhookEventOutcome = 'accepted' | 'duplicate' | 'ignored' | 'quarantined';
+import { PAYMENT_EVENT_TYPES, PAYMENT_KINDS } from '../events/upvestEvents';
+import { IngestOutcome } from '../ingest/BatchIngestor';
 
 /** Label of events without a usable type. */
 export const UNKNOWN_TYPE = 'unknown';
 
-const PAYMENT_TYPES = new Set<string>(PAYMENT_KINDS.flatMap((kind) => PAYMENT_STATUSES.map((status) => `${kind}.${status}`)));
 const TYPE_PREFIX = /^[A-Za-z0-9_]{1,40}$/;
 
 /**
@@ -13,9 +11,9 @@ const TYPE_PREFIX = /^[A-Za-z0-9_]{1,40}$/;
  * withdrawal and direct-debit types as they are, foreign types by their prefix (`USER.CREATED`
  * → `USER`), and anything else as `unknown`.
  */
-export function eventTypeLabel(type: string | undefined, outcome: WebhookEventOutcome): string {
+export function eventTypeLabel(type: string | undefined, outcome: IngestOutcome): string {
   if (type === undefined) return UNKNOWN_TYPE;
-  if (PAYMENT_TYPES.has(type)) return type;
+  if (PAYMENT_EVENT_TYPES.has(type)) return type;
   const dot = type.indexOf('.');
   const prefix = dot === -1 ? type : type.slice(0, dot);
   if (outcome === 'quarantined') {

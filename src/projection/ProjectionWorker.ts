@@ -4,7 +4,7 @@ import { isPermanentDatabaseError } from '../database/databaseErrors';
 import { PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
 import { Logger } from '../logging/logger';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
-import { EVENTS_QUEUE_NAME, EventJobData, QUARANTINE_JOB_NAME, QuarantineJobData, RETRY_BACKOFF_TYPE } from '../queue/jobs';
+import { EVENTS_QUEUE_NAME, EventJobData, eventIdOf, QUARANTINE_JOB_NAME, QuarantineJobData, RETRY_BACKOFF_TYPE } from '../queue/jobs';
 import { PermanentProjectionError, ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
 import { ProjectionStore } from './ProjectionStore';
 import { retryDelayMs } from '../shared/retryBackoff';
@@ -117,15 +117,6 @@ export class ProjectionWorker {
       throw error;
     }
   }
-}
-
-/** The event id of an event job (as sent, not the lower-cased job id), or of the event a quarantine job holds, if it had one. */
-function eventIdOf(job: Job): string | undefined {
-  const eventId: unknown =
-    job.name === QUARANTINE_JOB_NAME
-      ? (job.data as Partial<QuarantineJobData> | undefined)?.eventId
-      : ((job.data as Partial<EventJobData> | undefined)?.event as { id?: unknown } | undefined)?.id;
-  return typeof eventId === 'string' ? eventId : undefined;
 }
 
 /** Jobs were validated at the edge; one that no longer parses was written by something else and cannot succeed. */

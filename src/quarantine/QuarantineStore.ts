@@ -1,14 +1,8 @@
 import { PrismaClient } from '../database/prismaClient';
+import { QuarantineItem } from '../ingest/classifyBatch';
 
-export interface QuarantineRecord {
-  reason: string;
-  content: Buffer;
-  contentSha256: string;
-  eventId?: string;
-  eventType?: string;
-  receivedAt: Date;
-  requestId: string;
-}
+/** Quarantined content with when and in which request it arrived. */
+export type QuarantineRecord = QuarantineItem & { receivedAt: Date; requestId: string };
 
 /** A quarantined payload as an operator sees it; `content` is the whole content or, in listings, its start. */
 export interface QuarantineListing {

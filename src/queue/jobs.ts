@@ -23,6 +23,15 @@ export interface QuarantineJobData {
   requestId: string;
 }
 
+/** The event id of an event job (as sent, not the lower-cased job id), or of the event a quarantine job holds, if it had one. */
+export function eventIdOf(job: { name: string; data: unknown }): string | undefined {
+  const eventId: unknown =
+    job.name === QUARANTINE_JOB_NAME
+      ? (job.data as Partial<QuarantineJobData> | undefined)?.eventId
+      : ((job.data as Partial<EventJobData> | undefined)?.event as { id?: unknown } | undefined)?.id;
+  return typeof eventId === 'string' ? eventId : undefined;
+}
+
 export const RETRY_BACKOFF_TYPE = 'capped-exponential-jitter';
 
 export function defaultJobOptions(attempts: number): JobsOptions {
