@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { ApiSigningKey } from '../provider/signApiRequest';
+import type { SigningKey } from '../signature/signWebhookRequest';
 import { algorithmOfKey } from '../signature/signatureAlgorithms';
 import { VerificationKeySet } from '../signature/verificationKeys';
 
@@ -68,7 +68,8 @@ export interface UpvestApiConfig {
   baseUrl: URL;
   clientId: string;
   clientSecret: string;
-  signingKey: ApiSigningKey;
+  /** The tenant's own key, registered with Upvest: EC P-521 (or Ed25519). */
+  signingKey: SigningKey;
   /** Per attempt, including reading the answer. */
   timeoutMs: number;
   /** Retries after the first attempt, for 429, 5xx and no answer. */

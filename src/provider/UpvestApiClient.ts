@@ -114,8 +114,9 @@ export class UpvestApiClient {
           signal: AbortSignal.timeout(this.options.timeoutMs),
         });
         if (response.ok) return await answerOf(attempt, response);
-        failure = await apiErrorOf(attempt, response);
-        if (response.status !== 429 && response.status < 500) throw failure;
+        const refusal = await apiErrorOf(attempt, response);
+        if (!refusal.retryable) throw refusal;
+        failure = refusal;
         retryAfterMs = retryAfterMsOf(response.headers.get('retry-after'));
       } catch (error) {
         if (error instanceof UpvestApiError) throw error;

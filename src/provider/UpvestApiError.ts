@@ -16,6 +16,11 @@ export class UpvestApiError extends Error {
     this.name = 'UpvestApiError';
   }
 
+  /** The provider is overloaded or failing, not refusing this request: asking again may succeed. */
+  get retryable(): boolean {
+    return this.status === 429 || this.status >= 500;
+  }
+
   get type(): string | undefined {
     return this.problem.type;
   }

@@ -2,12 +2,7 @@ import crypto from 'node:crypto';
 import { httpbis } from 'http-message-signatures';
 import { contentDigestHeaderValue } from '../signature/digest';
 import { createSignature } from '../signature/signatureAlgorithms';
-
-/** The tenant's own key, registered with Upvest: EC P-521 (or Ed25519). */
-export interface ApiSigningKey {
-  kid: string;
-  privateKey: crypto.KeyObject;
-}
+import { SigningKey } from '../signature/signWebhookRequest';
 
 export interface ApiRequest {
   method: string;
@@ -38,7 +33,7 @@ const SIGNATURE_LIFETIME_SECONDS = 30;
  * and `signature`: Upvest "v15" (RFC 9421, quoted names), parameters keyid, created, expires, nonce.
  * http-message-signatures builds the base; its built-in signers lack P-521, so the signer is ours.
  */
-export async function signApiRequest(request: ApiRequest, key: ApiSigningKey, now: Date = new Date()): Promise<Record<string, string>> {
+export async function signApiRequest(request: ApiRequest, key: SigningKey, now: Date = new Date()): Promise<Record<string, string>> {
   const headers = { ...request.headers };
   if (request.body !== undefined && request.body.length > 0) {
     headers['content-length'] = String(request.body.length);

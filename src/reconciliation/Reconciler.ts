@@ -117,5 +117,5 @@ export class Reconciler {
 }
 
 function isProviderOutage(error: unknown): boolean {
-  return error instanceof UpvestApiUnavailableError || (error instanceof UpvestApiError && (error.status === 429 || error.status >= 500));
+  return error instanceof UpvestApiUnavailableError || (error instanceof UpvestApiError && error.retryable);
 }

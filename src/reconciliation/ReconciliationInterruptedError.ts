@@ -3,11 +3,7 @@
  * retries): asking it about the next payment would only wait through the same retries again.
  */
 export class ReconciliationInterruptedError extends Error {
-  constructor(
-    readonly checked: number,
-    readonly stale: number,
-    cause: Error,
-  ) {
+  constructor(checked: number, stale: number, cause: Error) {
     super(`reconciliation stopped after ${checked} of ${stale} payments: ${cause.message}`, { cause });
     this.name = 'ReconciliationInterruptedError';
   }

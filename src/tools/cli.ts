@@ -1,4 +1,3 @@
-import { ConfigError } from '../config/config';
 import { runCli } from '../cli/runCli';
 import { createLogger } from '../logging/logger';
 
@@ -9,7 +8,8 @@ const io = { out: (text: string) => process.stdout.write(`${text}\n`), err: (tex
 runCli(process.argv.slice(2), io, process.env, logger).then(
   (code) => process.exit(code),
   (error) => {
-    io.err(error instanceof ConfigError ? error.message : `error: ${(error as Error).message}`);
-    process.exit(error instanceof ConfigError ? 2 : 1);
+    // runCli answers usage and configuration errors itself; what reaches here is unexpected.
+    io.err(`error: ${(error as Error).message}`);
+    process.exit(1);
   },
 );
