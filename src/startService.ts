@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Server } from 'node:http';
+import { closeServer } from './shared/closeServer';
 import { AddressInfo } from 'node:net';
 import { Queue, QueueOptions } from 'bullmq';
 import { Router } from 'express';
@@ -43,9 +43,6 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   const runsApi = config.role !== 'worker';
   const runsWorker = config.role !== 'api';
-  if (config.metrics.port === 0 && config.metrics.path === config.webhook.path) {
-    throw new Error(`METRICS_PATH must differ from WEBHOOK_PATH (${config.webhook.path}) when the metrics are served on the main port`);
-  }
   // One registry per service: tests run several services in one process.
   const metrics = new Metrics();
   // First, so that a taken port stops the start before anything else was opened.
@@ -68,7 +65,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       readinessChecks.push(keysReadiness(keys));
       closers.push(async () => keys.stop());
     }
-    const verify = (message: SignedMessage & { body: Buffer }) => verifyWebhookSignature(message, { keys, ...config.signature });
+    const verifyOptions = { keys, ...config.signature };
+    const verify = (message: SignedMessage & { body: Buffer }) => verifyWebhookSignature(message, verifyOptions);
     webhook = {
       path: config.webhook.path,
       bodyLimitBytes: config.webhook.bodyLimitBytes,
@@ -116,7 +114,6 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       closers.push(() => queue.close());
     }
     worker.start();
-    closers.unshift(() => (worker as ProjectionWorker).close());
     closers.push(() => connection.quit());
     if (api !== undefined) {
       closers.unshift(await startReconciliation(config, api, prisma, logger, metrics));
@@ -251,10 +248,4 @@ function redisReadiness(connection: Redis): ReadinessCheck {
       await connection.ping();
     },
   };
-}
-
-async function closeServer(server: Server): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  await closed;
 }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import express, { ErrorRequestHandler, Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { PrismaClient } from '../database/prismaClient';
-import { sendProblem } from '../http/problem';
+import { sendProblem, sendRetryLater } from '../http/problem';
 import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
 import { Logger } from '../logging/logger';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
@@ -147,8 +147,7 @@ function sendJson(response: Response, status: number, body: unknown): void {
 /** Errors this router can name; everything else goes on to the app's error handler. */
 const adminErrors: ErrorRequestHandler = (error, _request: Request, response, next) => {
   if (error instanceof IngestUnavailableError) {
-    response.setHeader('Retry-After', '5');
-    sendProblem(response, 503, 'unavailable', 'Service unavailable', `The queue did not accept the content: ${error.message}`);
+    sendRetryLater(response, 5, 'unavailable', 'Service unavailable', `The queue did not accept the content: ${error.message}`);
     return;
   }
   if (error?.type === 'entity.parse.failed') {

@@ -169,6 +169,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (env.JOB_BACKOFF_MAX_MS < env.JOB_BACKOFF_MS) {
     problems.push('JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS');
   }
+  if (env.METRICS_PORT === 0 && env.METRICS_PATH === env.WEBHOOK_PATH) {
+    problems.push(`METRICS_PATH: must differ from WEBHOOK_PATH (${env.WEBHOOK_PATH}) when the metrics are served on the main port (METRICS_PORT=0)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {

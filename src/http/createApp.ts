@@ -1,11 +1,11 @@
-import express, { ErrorRequestHandler, Express, Router } from 'express';
+import express, { Express, Router } from 'express';
 import { Logger } from '../logging/logger';
 import { Metrics } from '../metrics/Metrics';
 import { sendMetrics } from '../metrics/metricsServer';
 import { healthRoutes, ReadinessCheck } from './healthRoutes';
 import { sendProblem } from './problem';
 import { problemErrorHandler } from './problemErrorHandler';
-import { requestContext, requestLoggerOf } from './requestId';
+import { requestContext } from './requestId';
 import { webhookRoute, WebhookRouteOptions } from './webhookRoute';
 
 export interface AppOptions {
@@ -34,7 +34,7 @@ export function createApp(options: AppOptions): Express {
     next();
   });
   const { metrics } = options;
-  app.use(requestContext({ logger: options.logger, onRequestFinished: metrics && ((...request) => metrics.httpRequest(...request)) }));
+  app.use(requestContext({ logger: options.logger, onRequestFinished: metrics?.httpRequest.bind(metrics) }));
   app.use(healthRoutes(options.readinessChecks));
   if (metrics !== undefined && options.metricsPath !== undefined) {
     app.get(options.metricsPath, (_request, response) => sendMetrics(metrics, response, options.logger));
@@ -42,19 +42,6 @@ export function createApp(options: AppOptions): Express {
   if (options.webhook) app.use(webhookRoute({ ...options.webhook, logger: options.logger, metrics }));
   for (const [mountPath, router] of options.routers ?? []) app.use(mountPath, router);
   app.use((_request, response) => sendProblem(response, 404, 'not-found', 'Not found', 'No such endpoint.'));
-  app.use(errorHandler(options.logger));
+  app.use(problemErrorHandler(options.logger));
   return app;
-}
-
-/** A body over the limit is the webhook's own 413; every other error is the common problem answer. */
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  const otherErrors = problemErrorHandler(logger);
-  return (error, request, response, next) => {
-    if (error?.type !== 'entity.too.large') {
-      otherErrors(error, request, response, next);
-      return;
-    }
-    requestLoggerOf(response, logger).warn('webhook body too large', { limit: error.limit, length: error.length });
-    sendProblem(response, 413, 'body-too-large', 'Payload too large', `The body exceeds the limit of ${error.limit} bytes.`);
-  };
 }

@@ -7,3 +7,9 @@ export function sendProblem(response: Response, status: number, type: string, ti
     .type('application/problem+json')
     .send(JSON.stringify({ type: `urn:upvest-webhook-receiver:problem:${type}`, title, status, detail }));
 }
+
+/** 503 with Retry-After: our side cannot take the request now, and a retry will succeed. */
+export function sendRetryLater(response: Response, retryAfterSeconds: number, type: string, title: string, detail: string): void {
+  response.setHeader('Retry-After', String(retryAfterSeconds));
+  sendProblem(response, 503, type, title, detail);
+}

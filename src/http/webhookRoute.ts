@@ -1,11 +1,11 @@
-import express, { Request, Response, Router } from 'express';
+import express, { ErrorRequestHandler, Request, Response, Router } from 'express';
 import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
 import { classifyBatch } from '../ingest/classifyBatch';
 import { Logger } from '../logging/logger';
 import { Metrics } from '../metrics/Metrics';
 import { VerificationKeysUnavailableError } from '../provider/ProviderKeyStore';
 import { SignatureVerificationError, SignedMessage, VerifiedSignature } from '../signature';
-import { sendProblem } from './problem';
+import { sendProblem, sendRetryLater } from './problem';
 import { requestIdOf, requestLoggerOf } from './requestId';
 
 export interface WebhookRouteOptions {
@@ -32,6 +32,15 @@ export function webhookRoute(options: WebhookRouteOptions): Router {
   router.post(options.path, express.raw({ type: () => true, limit: options.bodyLimitBytes }), (request, response) =>
     receiveWebhook(options, request, response),
   );
+  // Only errors raised in this router get here: a delivery over WEBHOOK_BODY_LIMIT_BYTES.
+  router.use(((error, _request, response, next) => {
+    if (error?.type !== 'entity.too.large') {
+      next(error);
+      return;
+    }
+    requestLoggerOf(response, options.logger).warn('webhook body too large', { limit: error.limit, length: error.length });
+    sendProblem(response, 413, 'body-too-large', 'Payload too large', `The body exceeds the limit of ${error.limit} bytes.`);
+  }) as ErrorRequestHandler);
   return router;
 }
 
@@ -47,7 +56,7 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
   } catch (error) {
     if (error instanceof VerificationKeysUnavailableError) {
       logger.error('webhook not verified, asking the provider to retry', { error: error.message });
-      askToRetry(response, options.retryAfterSeconds, 'verification-keys-unavailable', 'Verification keys unavailable', 'The signature cannot be checked yet; retry later.');
+      sendRetryLater(response, options.retryAfterSeconds, 'verification-keys-unavailable', 'Verification keys unavailable', 'The signature cannot be checked yet; retry later.');
       return;
     }
     if (!(error instanceof SignatureVerificationError)) throw error;
@@ -68,14 +77,8 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
   } catch (error) {
     if (!(error instanceof IngestUnavailableError)) throw error;
     logger.error('webhook not stored, asking the provider to retry', { error: error.message });
-    askToRetry(response, options.retryAfterSeconds, 'storage-unavailable', 'Storage unavailable', 'The events could not be stored durably; retry later.');
+    sendRetryLater(response, options.retryAfterSeconds, 'storage-unavailable', 'Storage unavailable', 'The events could not be stored durably; retry later.');
   }
-}
-
-/** 503 with Retry-After: our side cannot take the delivery now, and a retry will succeed. */
-function askToRetry(response: Response, retryAfterSeconds: number, type: string, title: string, detail: string): void {
-  response.setHeader('Retry-After', String(retryAfterSeconds));
-  sendProblem(response, 503, type, title, detail);
 }
 
 /** The request as the provider signed it: path and authority come from configuration, not from the Host header. */

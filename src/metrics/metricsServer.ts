@@ -3,6 +3,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Logger } from '../logging/logger';
 import { Metrics } from './Metrics';
+import { closeServer } from '../shared/closeServer';
 
 export interface MetricsServer {
   port: number;
@@ -60,11 +61,7 @@ export async function startMetricsServer(metrics: Metrics, options: { port: numb
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
-    },
+    close: () => closeServer(server),
     forceClose() {
       server.closeAllConnections();
     },

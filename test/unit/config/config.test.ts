@@ -184,6 +184,13 @@ describe('loadConfig', () => {
         'JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS',
       ]);
     });
+
+    it('rejects metrics on the main port at the webhook path, and allows that path on their own port', () => {
+      expect(problemsOf({ METRICS_PORT: '0', METRICS_PATH: '/webhooks/upvest' })).toEqual([
+        'METRICS_PATH: must differ from WEBHOOK_PATH (/webhooks/upvest) when the metrics are served on the main port (METRICS_PORT=0)',
+      ]);
+      expect(loadConfig({ METRICS_PATH: '/webhooks/upvest' }).metrics.path).toBe('/webhooks/upvest');
+    });
   });
 
   describe('verification keys (JWKS)', () => {
