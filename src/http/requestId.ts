@@ -5,7 +5,7 @@ import { Logger } from '../logging/logger';
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The label of requests that matched no route: raw paths would make the metric's series unbounded. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 export interface RequestContextOptions {
   logger: Logger;

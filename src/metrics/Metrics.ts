@@ -1,14 +1,15 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SignatureFailureReason } from '../signature/SignatureVerificationError';
 import { withTimeout } from '../shared/withTimeout';
-import { IngestOutcome } from '../ingest/BatchIngestor';
+import type { IngestMetrics, IngestOutcome } from '../ingest/BatchIngestor';
+import type { JobAttemptOutcome, ProjectionMetrics } from '../projection/ProjectionWorker';
+import type { ReconciliationMetrics } from '../reconciliation/Reconciler';
 import { eventTypeLabel } from './labels';
 
-export type JobAttemptOutcome = 'completed' | 'retried' | 'failed';
-export type Dependency = 'postgres' | 'redis';
+type Dependency = 'postgres' | 'redis';
 
 /** The queue states exported as `upvest_queue_jobs{state}`; the names are BullMQ's. */
-export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
 
 /** What the queue gauge reads on each scrape: a BullMQ Queue fits. */
@@ -41,7 +42,7 @@ const SIGNATURE_FAILURE_REASONS = Object.keys({
 } satisfies Record<SignatureFailureReason, true>);
 
 /** Event created_at → row committed: seconds for a live pipeline, minutes while it catches up. */
-export const PROJECTION_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+const PROJECTION_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 /**
  * The service's Prometheus instruments, on a registry of their own (one per service instance, so
@@ -49,7 +50,7 @@ export const PROJECTION_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
  * see it through narrow interfaces (IngestMetrics, ProjectionMetrics, ...) and never import
  * prom-client.
  */
-export class Metrics {
+export class Metrics implements IngestMetrics, ProjectionMetrics, ReconciliationMetrics {
   readonly registry = new Registry();
   private readonly queues: JobCountsSource[] = [];
   private readonly queueCountsTimeoutMs: number;

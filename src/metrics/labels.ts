@@ -2,7 +2,7 @@ import { PAYMENT_EVENT_TYPES, PAYMENT_KINDS } from '../events/upvestEvents';
 import { IngestOutcome } from '../ingest/BatchIngestor';
 
 /** Label of events without a usable type. */
-export const UNKNOWN_TYPE = 'unknown';
+const UNKNOWN_TYPE = 'unknown';
 
 const TYPE_PREFIX = /^[A-Za-z0-9_]{1,40}$/;
 

@@ -21,10 +21,13 @@ export interface ProjectionWorkerOptions {
   metrics?: ProjectionMetrics;
 }
 
+/** Completed, retried (failed, another attempt follows) or failed for good. */
+export type JobAttemptOutcome = 'completed' | 'retried' | 'failed';
+
 /** What the worker reports, besides what its batches report. */
 export interface ProjectionMetrics extends ProjectionBatchMetrics {
-  /** Once per job attempt: completed, retried (failed, another attempt follows) or failed for good. */
-  jobAttempt(outcome: 'completed' | 'retried' | 'failed'): void;
+  /** Once per job attempt. */
+  jobAttempt(outcome: JobAttemptOutcome): void;
 }
 
 /** Consumes the events queue: projects event jobs in batches and files quarantine jobs. */

@@ -11,7 +11,6 @@ export {
 export { buildSignatureBase, type BaseFormat, type SignedMessage } from './signatureBase';
 export { verifyWebhookSignature, type VerifiedSignature, type VerifyOptions } from './verifyWebhookSignature';
 export {
-  DEFAULT_COVERED_COMPONENTS,
   signWebhookRequest,
   type SignOptions,
   type SigningKey,
