@@ -7,6 +7,14 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export const PAYMENT_KINDS = ['WITHDRAWAL', 'DIRECT_DEBIT'] as const;
 export type PaymentKind = (typeof PAYMENT_KINDS)[number];
 
+/**
+ * The form in which every deduplication step (classification, job id, Redis marker, projection)
+ * compares event ids: they are uuids, and Postgres compares those case-insensitively.
+ */
+export function eventKey(eventId: string): string {
+  return eventId.toLowerCase();
+}
+
 /** Every withdrawal and direct-debit event type this service projects (`WITHDRAWAL.NEW`, …). */
 export const PAYMENT_EVENT_TYPES: ReadonlySet<string> = new Set(PAYMENT_KINDS.flatMap((kind) => PAYMENT_STATUSES.map((status) => `${kind}.${status}`)));
 

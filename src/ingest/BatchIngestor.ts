@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { PaymentEvent } from '../events/upvestEvents';
+import { eventKey, PaymentEvent } from '../events/upvestEvents';
 import { withTimeout } from '../shared/withTimeout';
 import { EventJobData, QUARANTINE_JOB_NAME, QuarantineJobData } from '../queue/jobs';
 import { ClassifiedBatch, QuarantineItem } from './classifyBatch';
@@ -69,16 +69,16 @@ export class BatchIngestor {
 
   private async enqueue(batch: ClassifiedBatch, context: IngestContext): Promise<Enqueued> {
     const { events } = batch;
-    const markers = events.map((event) => this.markerKey(event.id));
-    const seen = markers.length > 0 ? await this.redis.mget(markers) : [];
-    const fresh = events.filter((_, index) => seen[index] === null);
+    const keys = events.map((event) => eventKey(event.id));
+    const seen = keys.length > 0 ? await this.redis.mget(keys.map((key) => this.markerKey(key))) : [];
+    const fresh = events.flatMap((event, index) => (seen[index] === null ? [{ event, key: keys[index] }] : []));
     const receivedAt = context.receivedAt.toISOString();
 
     const jobs = [
-      ...fresh.map((event) => ({
+      ...fresh.map(({ event, key }) => ({
         name: event.type,
         data: { event, receivedAt, requestId: context.requestId } satisfies EventJobData,
-        opts: { jobId: event.id.toLowerCase() },
+        opts: { jobId: key },
       })),
       ...batch.quarantined.map((item) => ({
         name: QUARANTINE_JOB_NAME,
@@ -102,14 +102,14 @@ export class BatchIngestor {
    * Sets the markers and returns the events this delivery accepted: a marker that another delivery
    * set first means that delivery accepted the event.
    */
-  private async markAccepted(events: PaymentEvent[]): Promise<Set<PaymentEvent>> {
+  private async markAccepted(events: Array<{ event: PaymentEvent; key: string }>): Promise<Set<PaymentEvent>> {
     const pipeline = this.redis.pipeline();
-    for (const event of events) pipeline.set(this.markerKey(event.id), '1', 'EX', this.options.dedupTtlSeconds, 'NX');
+    for (const { key } of events) pipeline.set(this.markerKey(key), '1', 'EX', this.options.dedupTtlSeconds, 'NX');
     const results = (await pipeline.exec()) ?? [];
     const accepted = new Set<PaymentEvent>();
     results.forEach(([error, result], index) => {
       if (error) throw error;
-      if (result === 'OK') accepted.add(events[index]);
+      if (result === 'OK') accepted.add(events[index].event);
     });
     return accepted;
   }
@@ -119,11 +119,12 @@ export class BatchIngestor {
    * an operator took out of the queue (into quarantine) to re-process it later.
    */
   async forgetEvent(eventId: string): Promise<void> {
-    await this.redis.del(this.markerKey(eventId));
+    await this.redis.del(this.markerKey(eventKey(eventId)));
   }
 
-  private markerKey(eventId: string): string {
-    return `${this.options.prefix}:seen-event:${eventId.toLowerCase()}`;
+  /** `key`: the event's eventKey. */
+  private markerKey(key: string): string {
+    return `${this.options.prefix}:seen-event:${key}`;
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { PAYMENT_EVENT_TYPES, PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
+import { eventKey, PAYMENT_EVENT_TYPES, PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
 import { describeZodIssues } from '../shared/describeZodIssues';
 
 /** Authentic content that cannot be projected, kept for an operator instead of being rejected. */
@@ -76,9 +76,9 @@ function classifyEvent(element: unknown, batch: ClassifiedBatch, seen: Set<strin
     return;
   }
   const event = result.data as PaymentEvent;
-  // Postgres compares uuids case-insensitively; so must every other deduplication step.
-  if (seen.has(event.id.toLowerCase())) return;
-  seen.add(event.id.toLowerCase());
+  const key = eventKey(event.id);
+  if (seen.has(key)) return;
+  seen.add(key);
   batch.events.push(event);
 }
 

@@ -1,6 +1,6 @@
 import { PrismaClient } from '../database/prismaClient';
 import { canonicalTimestampSql } from '../events/timestamps';
-import { PaymentEvent, PaymentKind, kindOf } from '../events/upvestEvents';
+import { eventKey, PaymentEvent, PaymentKind, kindOf } from '../events/upvestEvents';
 import { applyPaymentUpdate, compareUpdates, PaymentState } from './paymentState';
 import { PAYMENT_TABLES, PaymentTable, paymentUpdateOf } from './paymentTables';
 
@@ -64,7 +64,7 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
   const changed = new Map<string, PaymentKind>();
   // Oldest first, so that previous_status in the history reads naturally; the end state does not depend on it.
   const fresh = batch
-    .filter(({ event }) => !seenEventIds.has(event.id.toLowerCase()))
+    .filter(({ event }) => !seenEventIds.has(eventKey(event.id)))
     .map((item) => ({ ...item, update: paymentUpdateOf(item.event) }))
     .sort((a, b) => compareUpdates(a.update, b.update));
   for (const { event, receivedAt, source = 'webhook', update } of fresh) {
@@ -107,9 +107,9 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
 function firstOfEachEvent(received: ReceivedEvent[]): ReceivedEvent[] {
   const seen = new Set<string>();
   return received.filter(({ event }) => {
-    const id = event.id.toLowerCase();
-    if (seen.has(id)) return false;
-    seen.add(id);
+    const key = eventKey(event.id);
+    if (seen.has(key)) return false;
+    seen.add(key);
     return true;
   });
 }
