@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { PaymentKind } from '../events/upvestEvents';
+import { PAYMENT_RESOURCES, PaymentResource } from '../readApi/paymentResources';
 import { describeZodIssues } from '../shared/describeZodIssues';
 
 /** The input of the admin operations, validated the same way for HTTP and the CLI. */
 
-/** Payment kinds as they appear in paths and on the command line. */
-export const PAYMENT_KIND_NAMES = { withdrawals: 'WITHDRAWAL', 'direct-debits': 'DIRECT_DEBIT' } as const satisfies Record<string, PaymentKind>;
 
 const page = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -32,7 +31,10 @@ export const quarantineId = z
   .transform((id) => BigInt(id));
 
 export const paymentTarget = z.object({
-  kind: z.enum(Object.keys(PAYMENT_KIND_NAMES) as [keyof typeof PAYMENT_KIND_NAMES]).transform((name) => PAYMENT_KIND_NAMES[name]),
+  // Payment kinds as they appear in the read API's paths: withdrawals, direct-debits.
+  kind: z
+    .enum(PAYMENT_RESOURCES.map((resource) => resource.path) as [PaymentResource['path']])
+    .transform((path): PaymentKind => (PAYMENT_RESOURCES.find((resource) => resource.path === path) as PaymentResource).kind),
   // Any 8-4-4-4-12 hex id: the provider's ids are not all RFC 4122 uuids.
   id: z.guid('must be a payment id (a uuid)'),
 });
