@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { Config } from '../src/config/config';
 import { defaultJobOptions, EVENTS_QUEUE_NAME, EventJobData } from '../src/queue/jobs';
 import { createRedisConnection } from '../src/queue/redisConnection';
-import { inBatches } from './inBatches';
+import { inBatches } from '../src/shared/inBatches';
 import { ProjectionWorkload } from './paymentEvents';
 
 const ENQUEUE_CHUNK = 1000;

@@ -7,7 +7,7 @@ import { Config, loadConfig } from '../src/config/config';
 import { generateKeyPair, SigningKey } from '../src/signature';
 import { benchResources, deleteRedisKeys, dropDatabase } from './benchResources';
 import { buildService } from './buildService';
-import { inBatches } from './inBatches';
+import { inBatches } from '../src/shared/inBatches';
 import { ingestEvents, projectionWorkload } from './paymentEvents';
 import { checkProjection, drainProjection } from './projectionDrain';
 import { formatNumber, formatTable, formatTargets, ResultRow, TargetCheck } from './report';

@@ -8,9 +8,11 @@ import { Redis } from 'ioredis';
 import { Config } from './config/config';
 import { sqlStateOf, UNDEFINED_TABLE } from './database/databaseErrors';
 import { APPLIED_MIGRATIONS_SQL, migrateDatabase, pendingMigrationNames, readMigrations } from './database/migrations';
-import { createPrismaClient, PrismaClient } from './database/prismaClient';
+import { openDatabase, PrismaClient } from './database/prismaClient';
 import { createApp } from './http/createApp';
 import { ReadinessCheck } from './http/healthRoutes';
+import { InboxStore } from './inbox/InboxStore';
+import { InboxSweeper } from './inbox/InboxSweeper';
 import { BatchIngestor } from './ingest/BatchIngestor';
 import { Logger } from './logging/logger';
 import { Metrics } from './metrics/Metrics';
@@ -20,13 +22,13 @@ import { ProjectionWorker } from './projection/ProjectionWorker';
 import { ProviderKeyStore } from './provider/ProviderKeyStore';
 import { UpvestApi } from './provider/UpvestApi';
 import { UpvestApiClient } from './provider/UpvestApiClient';
-import { QuarantineStore } from './quarantine/QuarantineStore';
 import { createReadApiRouter } from './readApi/createReadApiRouter';
 import { Reconciler } from './reconciliation/Reconciler';
 import { RECONCILIATION_QUEUE_NAME, ReconciliationScheduler } from './reconciliation/ReconciliationScheduler';
 import { defaultJobOptions, EVENTS_QUEUE_NAME } from './queue/jobs';
+import { ProjectionJobs } from './queue/ProjectionJobs';
 import { createRedisConnection } from './queue/redisConnection';
-import { withTimeout } from './shared/withTimeout';
+import { RedisSettingsCheck } from './queue/redisSettings';
 import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, SignedMessage, VerificationKeySet, verifyWebhookSignature } from './signature';
 
 export interface RunningService {
@@ -49,17 +51,22 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const metricsServer = config.metrics.port === 0 ? undefined : await startMetricsServer(metrics, config.metrics, logger);
   if (config.database.migrateOnStart) await migrate(config, logger);
 
-  const prisma = createPrismaClient(config.database.url, config.database.poolSize);
+  const database = openDatabase(config.database.url, config.database.poolSize);
+  const { prisma } = database;
+  const inbox = new InboxStore(database.pool);
   const closers: Array<() => Promise<unknown>> = [];
   const readinessChecks: ReadinessCheck[] = [postgresReadiness(prisma, metrics)];
   const api = config.upvestApi && new UpvestApi(new UpvestApiClient({ ...config.upvestApi, logger }));
+  // The events queue of this process: the API queues each delivery's job on it, the worker the
+  // jobs it splits off and the sweeper those it queues again; the metrics read its counts.
+  const producer = redisConnection(config, 'producer', metrics, logger);
+  const queue = openQueue(EVENTS_QUEUE_NAME, producer, config, logger, { defaultJobOptions: defaultJobOptions(config.worker.attempts) });
+  metrics.watchQueue(queue);
+  const jobs = new ProjectionJobs(queue, producer);
   let webhook: Parameters<typeof createApp>[0]['webhook'];
   const routers: Array<[string, Router]> = [];
 
   if (runsApi) {
-    const connection = redisConnection(config, 'producer', metrics, logger);
-    const queue = openQueue(EVENTS_QUEUE_NAME, connection, config, logger, { defaultJobOptions: defaultJobOptions(config.worker.attempts) });
-    metrics.watchQueue(queue);
     const keys = await verificationKeys(config, api, logger);
     if (keys instanceof ProviderKeyStore) {
       readinessChecks.push(keysReadiness(keys));
@@ -67,61 +74,66 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     }
     const verifyOptions = { keys, ...config.signature };
     const verify = (message: SignedMessage & { body: Buffer }) => verifyWebhookSignature(message, verifyOptions);
+    const ingestor = new BatchIngestor(inbox, jobs, { timeoutMs: config.ingest.timeoutMs, logger, metrics });
     webhook = {
       path: config.webhook.path,
       bodyLimitBytes: config.webhook.bodyLimitBytes,
       publicUrl: config.webhook.publicUrl,
       retryAfterSeconds: config.ingest.retryAfterSeconds,
       verifySignature: keys instanceof ProviderKeyStore ? (message) => keys.verifyWithDiscovery(() => verify(message)) : verify,
-      ingestor: new BatchIngestor(queue, connection, {
-        prefix: config.redis.prefix,
-        dedupTtlSeconds: config.ingest.dedupTtlSeconds,
-        timeoutMs: config.ingest.timeoutMs,
-        metrics,
-      }),
+      ingestor,
     };
-    readinessChecks.push(redisReadiness(connection));
-    closers.push(() => queue.close(), () => connection.quit());
+    // The jobs of the deliveries answered last are queued before Redis is let go.
+    closers.push(() => ingestor.drain());
     // Both operate on the same HTTP port as the webhook; the Helm ingress exposes only the webhook path.
     if (config.adminToken !== undefined) {
-      const reconciliationQueue = openQueue(RECONCILIATION_QUEUE_NAME, connection, config, logger);
-      closers.unshift(() => reconciliationQueue.close());
-      const { ingestor } = webhook;
-      routers.push(['/admin', createAdminRouter({ token: config.adminToken, queues: [queue, reconciliationQueue], eventsQueue: queue, prisma, ingestor, logger })]);
+      const reconciliationQueue = openQueue(RECONCILIATION_QUEUE_NAME, producer, config, logger);
+      closers.push(() => reconciliationQueue.close());
+      routers.push(['/admin', createAdminRouter({ token: config.adminToken, queues: [queue, reconciliationQueue], eventsQueue: queue, prisma, inbox, ingestor, logger })]);
     }
     if (config.readApiToken !== undefined) routers.push(['/', createReadApiRouter({ token: config.readApiToken, prisma, logger })]);
-    // The producer connection fails fast instead of queueing commands; give it a moment to connect
-    // so that the first deliveries after a start are not answered 503 for nothing.
-    await withTimeout(queue.waitUntilReady(), 5000, () => new Error('Redis not reachable')).catch((error) =>
-      logger.warn('starting without Redis; deliveries are answered 503 until it is reachable', { error: error.message }),
-    );
   }
 
   let worker: ProjectionWorker | undefined;
   if (runsWorker) {
     const connection = redisConnection(config, 'worker', metrics, logger);
-    worker = new ProjectionWorker(new ProjectionStore(prisma), new QuarantineStore(prisma), logger, {
+    const redisSettings = new RedisSettingsCheck(connection, {
+      logger,
+      onPolicy: (policy) => metrics.redisPolicy(policy),
+      enforce: config.environment === 'production',
+    });
+    // The worker needs Redis, and one that keeps its keys; the API's answers need only Postgres.
+    readinessChecks.push({ name: 'redis', check: () => redisSettings.check() });
+    redisSettings.check().catch(() => undefined); // says at start what it found; readiness says the rest
+    worker = new ProjectionWorker(new ProjectionStore(prisma), inbox, jobs, logger, {
       connection,
       prefix: config.redis.prefix,
       ...config.worker,
       metrics,
     });
-    if (!runsApi) {
-      readinessChecks.push(redisReadiness(connection));
-      // Only for its job counts; the API role's producer queue serves them otherwise.
-      const queue = openQueue(EVENTS_QUEUE_NAME, connection, config, logger);
-      metrics.watchQueue(queue);
-      closers.push(() => queue.close());
-    }
+    const sweeper = new InboxSweeper(inbox, jobs, logger, {
+      intervalMs: config.inbox.sweepIntervalMs,
+      minAgeSeconds: config.inbox.sweepAfterSeconds,
+      batchSize: config.worker.batchSize,
+      metrics,
+    });
     worker.start();
-    closers.push(() => connection.quit());
+    sweeper.start();
+    closers.push(
+      () => sweeper.stop(),
+      () => connection.quit(),
+    );
     if (api !== undefined) {
       closers.unshift(await startReconciliation(config, api, prisma, logger, metrics));
     } else {
       logger.info('reconciliation is off: no Upvest API credentials configured');
     }
   }
-  closers.push(() => prisma.$disconnect());
+  closers.push(
+    () => queue.close(),
+    () => producer.quit(),
+    () => database.close(),
+  );
 
   const app = createApp({ logger, readinessChecks, webhook, metrics, metricsPath: metricsServer === undefined ? config.metrics.path : undefined, routers });
   const server = app.listen(config.port);
@@ -237,15 +249,6 @@ function keysReadiness(store: ProviderKeyStore): ReadinessCheck {
     name: 'verification-keys',
     async check() {
       if (!store.loaded) throw new Error("the provider's verification keys are not loaded yet");
-    },
-  };
-}
-
-function redisReadiness(connection: Redis): ReadinessCheck {
-  return {
-    name: 'redis',
-    async check() {
-      await connection.ping();
     },
   };
 }

@@ -1,49 +1,56 @@
 import { Queue } from 'bullmq';
-import { BatchIngestor } from '../ingest/BatchIngestor';
+import { InboxStore } from '../inbox/InboxStore';
 import { quarantineItem } from '../ingest/classifyBatch';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
-import { EventJobData, QUARANTINE_JOB_NAME } from '../queue/jobs';
+import { BATCH_JOB_NAME, eventIdOf, LEGACY_QUARANTINE_JOB_NAME, LegacyEventJobData } from '../queue/jobs';
 import { oneLine } from '../shared/oneLine';
 
 export type SetAsideResult =
   | { outcome: 'set-aside'; quarantineId: string; eventId: string }
   | { outcome: 'not-found' }
   | { outcome: 'not-failed' }
-  | { outcome: 'not-an-event' };
+  | { outcome: 'not-an-event' }
+  | { outcome: 'projected' };
 
 // A failure reason can hold a whole stack; the quarantine listing needs only its gist.
 const REASON_CHARS = 500;
 
 /**
  * Takes a failed event job that cannot succeed out of the queue without losing its event: the
- * event goes to quarantine first (Postgres), then the job is removed and the event's dedup marker
- * dropped, so that `quarantine reprocess` later queues it like a fresh delivery. This is how an
- * operator empties the failed set (and clears its alert) when a retry would only fail again.
+ * event moves from the inbox into quarantine (one statement in Postgres), then the job is
+ * removed. Without its inbox row the event is new again, so `quarantine reprocess` later receives
+ * it like a fresh delivery. This is how an operator empties the failed set (and clears its alert)
+ * when a retry would only fail again.
  */
 export class FailedJobQuarantiner {
   constructor(
     private readonly queue: Queue,
+    private readonly inbox: InboxStore,
     private readonly quarantine: QuarantineStore,
-    private readonly ingestor: BatchIngestor,
   ) {}
 
   async setAside(id: string): Promise<SetAsideResult> {
     const job = await this.queue.getJob(id);
     if (job === undefined) return { outcome: 'not-found' };
-    if (job.name === QUARANTINE_JOB_NAME) return { outcome: 'not-an-event' };
+    const eventId = eventIdOf(job);
+    if (job.name === BATCH_JOB_NAME || job.name === LEGACY_QUARANTINE_JOB_NAME || eventId === undefined) return { outcome: 'not-an-event' };
     if (!(await job.isFailed())) return { outcome: 'not-failed' };
 
-    const data = job.data as EventJobData;
-    const event = data.event as { id: string };
     const reason = `set aside by an operator after the job failed: ${oneLine(job.failedReason ?? 'unknown').slice(0, REASON_CHARS)}`;
-    const quarantineId = await this.quarantine.setAside({
-      ...quarantineItem(reason, Buffer.from(JSON.stringify(data.event), 'utf8'), event.id, job.name),
-      receivedAt: new Date(data.receivedAt),
-      requestId: data.requestId,
-    });
+    const quarantineId = (await this.inbox.setAside(eventId, reason)) ?? (await this.setAsideLegacy(job.data as Partial<LegacyEventJobData>, reason, job.name));
+    if (quarantineId === undefined) return { outcome: 'projected' };
     await job.remove();
-    await this.ingestor.forgetEvent(event.id);
-    return { outcome: 'set-aside', quarantineId: quarantineId.toString(), eventId: event.id };
+    return { outcome: 'set-aside', quarantineId: quarantineId.toString(), eventId };
+  }
+
+  /** A job queued before the inbox that failed before the upgrade: its event is only in the job. */
+  private async setAsideLegacy(data: Partial<LegacyEventJobData>, reason: string, type: string): Promise<bigint | undefined> {
+    if (data.event === undefined) return undefined;
+    const event = data.event as { id?: string };
+    return this.quarantine.setAside({
+      ...quarantineItem(reason, Buffer.from(JSON.stringify(data.event), 'utf8'), event.id, type),
+      receivedAt: new Date(data.receivedAt ?? Date.now()),
+      requestId: data.requestId ?? 'unknown',
+    });
   }
 }
-

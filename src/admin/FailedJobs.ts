@@ -1,4 +1,5 @@
 import { Job, Queue } from 'bullmq';
+import { InboxEntry, InboxStore } from '../inbox/InboxStore';
 import { eventIdOf } from '../queue/jobs';
 
 /** Which failed jobs an operation applies to; every given condition must hold. */
@@ -25,6 +26,8 @@ export interface JobDetails extends JobSummary {
   data: unknown;
   stacktrace: string[];
   returnValue: unknown;
+  /** For the job of one event: the event as received and its state in the inbox (null if it has no row there). */
+  inbox?: InboxEntry | null;
 }
 
 export type RetryOutcome = 'retried' | 'not-found' | 'not-failed';
@@ -41,7 +44,10 @@ const PAGE_SIZE = 200;
 
 /** The events queue's failed jobs: list, inspect and retry them. */
 export class FailedJobs {
-  constructor(private readonly queue: Queue) {}
+  constructor(
+    private readonly queue: Queue,
+    private readonly inbox: InboxStore,
+  ) {}
 
   async list(filter: FailedJobFilter, limit: number, offset: number): Promise<JobSummary[]> {
     const page: JobSummary[] = [];
@@ -60,12 +66,14 @@ export class FailedJobs {
   async inspect(id: string): Promise<JobDetails | undefined> {
     const job = await this.queue.getJob(id);
     if (job === undefined) return undefined;
+    const eventId = eventIdOf(job);
     return {
       ...summaryOf(job),
       state: await job.getState(),
       data: job.data,
       stacktrace: job.stacktrace ?? [],
       returnValue: job.returnvalue ?? null,
+      ...(eventId === undefined ? {} : { inbox: (await this.inbox.describe(eventId)) ?? null }),
     };
   }
 

@@ -11,7 +11,7 @@ export interface ReprocessResult extends IngestCounts {
 /**
  * Runs quarantined content through the webhook's ingest again, after a fix (a new event type or
  * schema in the code, or content corrected by hand). What is valid now is queued like a fresh
- * delivery, so event-id deduplication still applies and reprocessing twice is harmless; what is
+ * delivery (committed to the inbox, then queued), so event-id deduplication still applies and reprocessing twice is harmless; what is
  * still unusable is quarantined again (as the same row if the content is unchanged).
  */
 export class QuarantineReprocessor {
@@ -27,7 +27,7 @@ export class QuarantineReprocessor {
     const ranAs = isWholeBody(payload.content) ? 'body' : 'event';
     const body = ranAs === 'body' ? payload.content : Buffer.concat([Buffer.from('{"payload":['), payload.content, Buffer.from(']}')]);
     // The original request id and time: the events were received then, and logs can be followed back.
-    const counts = await this.ingestor.ingest(classifyBatch(body), { requestId: payload.requestId, receivedAt: payload.receivedAt });
+    const { counts } = await this.ingestor.ingest(classifyBatch(body), { requestId: payload.requestId, receivedAt: payload.receivedAt });
     await this.store.markReprocessed(id, JSON.stringify(counts));
     return { id: id.toString(), ranAs, ...counts };
   }

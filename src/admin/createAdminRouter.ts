@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PrismaClient } from '../database/prismaClient';
 import { sendProblem, sendRetryLater } from '../http/problem';
 import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
+import { InboxStore } from '../inbox/InboxStore';
 import { Logger } from '../logging/logger';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { failedJobsQuery, jobId, jsonText, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from './adminSchemas';
@@ -23,7 +24,9 @@ export interface AdminRouterOptions {
   /** The queue whose failed jobs are listed and retried. */
   eventsQueue: Queue;
   prisma: PrismaClient;
-  /** Queues re-processed quarantined content like a delivery. */
+  /** Where a failed event is set aside from. */
+  inbox: InboxStore;
+  /** Receives re-processed quarantined content like a delivery. */
   ingestor: BatchIngestor;
   logger: Logger;
   /** Where the router is mounted, as the browser sees it (bull-board links absolutely). Default /admin. */
@@ -36,10 +39,10 @@ export interface AdminRouterOptions {
  */
 export function createAdminRouter(options: AdminRouterOptions): Router {
   const { logger } = options;
-  const failedJobs = new FailedJobs(options.eventsQueue);
+  const failedJobs = new FailedJobs(options.eventsQueue, options.inbox);
   const quarantine = new QuarantineStore(options.prisma);
   const reprocessor = new QuarantineReprocessor(quarantine, options.ingestor);
-  const quarantiner = new FailedJobQuarantiner(options.eventsQueue, quarantine, options.ingestor);
+  const quarantiner = new FailedJobQuarantiner(options.eventsQueue, options.inbox, quarantine);
   const router = Router();
 
   router.use(requireBearerToken(options.token));
@@ -86,7 +89,10 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     if (result.outcome === 'not-found') return notFound(response, `No job with id ${id}.`);
     if (result.outcome === 'not-failed') return sendProblem(response, 409, 'job-not-failed', 'Job not failed', `Job ${id} is not in the failed state.`);
     if (result.outcome === 'not-an-event') {
-      return sendProblem(response, 409, 'job-not-an-event', 'Not an event job', `Job ${id} writes quarantined content; retry it instead.`);
+      return sendProblem(response, 409, 'job-not-an-event', 'Not an event job', `Job ${id} is not the job of one event; retry it instead.`);
+    }
+    if (result.outcome === 'projected') {
+      return sendProblem(response, 409, 'event-projected', 'Event projected', `The event of job ${id} has been projected meanwhile; retry the job to clear it.`);
     }
     requestLoggerOf(response, logger).info('admin: failed job set aside into quarantine', { jobId: id, eventId: result.eventId, quarantineId: result.quarantineId });
     sendJson(response, 200, { id, quarantineId: result.quarantineId });
@@ -147,7 +153,7 @@ function sendJson(response: Response, status: number, body: unknown): void {
 /** Errors this router can name; everything else goes on to the app's error handler. */
 const adminErrors: ErrorRequestHandler = (error, _request: Request, response, next) => {
   if (error instanceof IngestUnavailableError) {
-    sendRetryLater(response, 5, 'unavailable', 'Service unavailable', `The queue did not accept the content: ${error.message}`);
+    sendRetryLater(response, 5, 'unavailable', 'Service unavailable', `The content could not be committed: ${error.message}`);
     return;
   }
   if (error?.type === 'entity.parse.failed') {

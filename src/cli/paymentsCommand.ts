@@ -10,7 +10,7 @@ export async function paymentsCommand(config: Config, subcommand: string | undef
   if (subcommand !== 'reproject') throw new UsageError(`unknown payments command: ${subcommand ?? '(none)'}`);
   if (args.length !== 2) throw new UsageError('payments reproject needs a kind (withdrawals or direct-debits) and a payment id');
   const target = parsedOrUsage(paymentTarget, { kind: args[0], id: args[1] }, 'payments reproject');
-  const payment = await withDatabase(config, (prisma) => reprojectPayment(prisma, target.kind, target.id));
+  const payment = await withDatabase(config, ({ prisma }) => reprojectPayment(prisma, target.kind, target.id));
   if (payment === undefined) {
     io.err(`no events of ${args[0]} ${target.id} in webhook_events; nothing rebuilt`);
     return EXIT.notFound;

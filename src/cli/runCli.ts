@@ -82,7 +82,7 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
       case 'jobs':
         return await operatorCommand(io, () => jobsCommand(config, subcommand, rest, values, io));
       case 'quarantine':
-        return await operatorCommand(io, () => quarantineCommand(config, subcommand, rest, values, io));
+        return await operatorCommand(io, () => quarantineCommand(config, subcommand, rest, values, io, logger));
       case 'payments':
         return await operatorCommand(io, () => paymentsCommand(config, subcommand, rest, io));
       default:
@@ -189,7 +189,7 @@ async function backfill(api: UpvestApi, config: Config, values: CliValues, io: C
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
     return usageError(USAGE, `--page-size must be a whole number from 1 to 1000, not ${values['page-size']}`, io);
   }
-  return withDatabase(config, async (prisma) => {
+  return withDatabase(config, async ({ prisma }) => {
     const results = await new Backfill(prisma, api, new ProjectionStore(prisma), logger).run({
       since,
       pageSize,

@@ -32,8 +32,9 @@ const environmentSchema = z.object({
   SIGNATURE_ENFORCE_EXPIRES: booleanFlag.default(false),
   INGEST_TIMEOUT_MS: integer(50).default(2000),
   RETRY_AFTER_SECONDS: integer(1).default(5),
-  DEDUP_TTL_SECONDS: integer(60).default(7 * 24 * 3600),
-  WORKER_CONCURRENCY: integer(1).default(1000),
+  INBOX_SWEEP_INTERVAL_SECONDS: integer(1).default(30),
+  INBOX_SWEEP_AFTER_SECONDS: integer(1).default(60),
+  WORKER_CONCURRENCY: integer(1).default(50),
   PROJECTION_BATCH_SIZE: integer(1).default(500),
   PROJECTION_BATCH_WAIT_MS: integer(0).default(10),
   JOB_ATTEMPTS: integer(1).default(50),
@@ -122,7 +123,12 @@ export interface Config {
     maxAgeSeconds: number;
     enforceExpires: boolean;
   };
-  ingest: { timeoutMs: number; retryAfterSeconds: number; dedupTtlSeconds: number };
+  ingest: { timeoutMs: number; retryAfterSeconds: number };
+  inbox: {
+    sweepIntervalMs: number;
+    /** Committed events without a live job are queued again once they are this old. */
+    sweepAfterSeconds: number;
+  };
   worker: {
     concurrency: number;
     batchSize: number;
@@ -207,7 +213,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     ingest: {
       timeoutMs: env.INGEST_TIMEOUT_MS,
       retryAfterSeconds: env.RETRY_AFTER_SECONDS,
-      dedupTtlSeconds: env.DEDUP_TTL_SECONDS,
+    },
+    inbox: {
+      sweepIntervalMs: env.INBOX_SWEEP_INTERVAL_SECONDS * 1000,
+      sweepAfterSeconds: env.INBOX_SWEEP_AFTER_SECONDS,
     },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,

@@ -93,9 +93,9 @@ export async function applyMigrations(databaseUrl: string, migrations = readMigr
 }
 
 /** What `npm start` and `npm run migrate` do: create the database if needed, then apply what is pending. */
-export async function migrateDatabase(databaseUrl: string): Promise<{ created: boolean; applied: string[] }> {
+export async function migrateDatabase(databaseUrl: string, migrations = readMigrations()): Promise<{ created: boolean; applied: string[] }> {
   const created = await ensureDatabaseExists(databaseUrl);
-  return { created, applied: await applyMigrations(databaseUrl) };
+  return { created, applied: await applyMigrations(databaseUrl, migrations) };
 }
 
 export const APPLIED_MIGRATIONS_SQL =

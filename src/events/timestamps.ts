@@ -16,13 +16,19 @@ export function canonicalTimestamp(value: string): string | undefined {
   }
   if (offsetHours > 23 || offsetMinutes > 59) return undefined;
   const microseconds = (match[7] ?? '').padEnd(6, '0').slice(0, 6);
-  // UTC already (the provider's usual form): the digits can be copied as they are.
-  if (match[8] !== undefined) return `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}.${microseconds}Z`;
+  const utc = match[8] !== undefined ? `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}` : utcOf(match, offsetHours, offsetMinutes);
+  // Postgres has no year 0 (1 BC comes before 1 AD): it would refuse the row, so it is no timestamp here either.
+  if (utc === undefined || utc.startsWith('0000-')) return undefined;
+  return `${utc}.${microseconds}Z`;
+}
+
+/** The UTC date and time, to the second, of a timestamp with an offset. */
+function utcOf(match: RegExpExecArray, offsetHours: number, offsetMinutes: number): string | undefined {
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
   const offsetMs = (match[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   const iso = new Date(utcMilliseconds(year, month, day, hour, minute, second) - offsetMs).toISOString();
   // Past year 9999 (or before 0000) toISOString switches to a six-digit, signed year.
-  if (iso.length !== 24) return undefined;
-  return `${iso.slice(0, 19)}.${microseconds}Z`;
+  return iso.length === 24 ? iso.slice(0, 19) : undefined;
 }
 
 // Date.UTC would read the years 0-99 as 1900-1999; setUTCFullYear takes them as they are.

@@ -22,7 +22,7 @@ export interface WebhookRouteOptions {
 }
 
 /**
- * POST <path>: authenticate, sort, make durable, then acknowledge. The answers follow the
+ * POST <path>: authenticate, sort, commit to Postgres, then acknowledge. The answers follow the
  * provider's delivery rules: it retries anything but 2xx forever and holds back every later
  * delivery meanwhile, so only a failed signature (401) and our own storage being down (503)
  * are refused. Content that is authentic but unusable is acknowledged and quarantined.
@@ -66,18 +66,18 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
     return;
   }
 
-  const batch = classifyBatch(body);
-  for (const item of batch.quarantined) {
-    logger.warn('webhook content quarantined', { reason: item.reason, eventId: item.eventId, eventType: item.eventType });
-  }
   try {
-    const counts = await options.ingestor.ingest(batch, { requestId, receivedAt });
-    logger.info('webhook accepted', { keyId: verified.keyId, bytes: body.length, ...counts });
+    const { counts, quarantined } = await options.ingestor.ingest(classifyBatch(body), { requestId, receivedAt });
     response.status(200).json(counts);
+    // Content quarantined before (a retried delivery) is not logged again.
+    for (const item of quarantined) {
+      logger.warn('webhook content quarantined', { reason: item.reason, eventId: item.eventId, eventType: item.eventType });
+    }
+    logger.info('webhook accepted', { keyId: verified.keyId, bytes: body.length, ...counts });
   } catch (error) {
     if (!(error instanceof IngestUnavailableError)) throw error;
-    logger.error('webhook not stored, asking the provider to retry', { error: error.message });
-    sendRetryLater(response, options.retryAfterSeconds, 'storage-unavailable', 'Storage unavailable', 'The events could not be stored durably; retry later.');
+    logger.error('webhook not committed, asking the provider to retry', { error: error.message });
+    sendRetryLater(response, options.retryAfterSeconds, 'storage-unavailable', 'Storage unavailable', 'The events could not be committed; retry later.');
   }
 }
 

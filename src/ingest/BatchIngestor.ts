@@ -1,9 +1,12 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { isDeepStrictEqual } from 'node:util';
+import { isPermanentDatabaseError } from '../database/databaseErrors';
 import { eventKey, PaymentEvent } from '../events/upvestEvents';
+import { InboxContext, InboxStore } from '../inbox/InboxStore';
+import { Logger } from '../logging/logger';
+import { batchJobId, JobEvent } from '../queue/jobs';
+import { ProjectionJobs } from '../queue/ProjectionJobs';
 import { withTimeout } from '../shared/withTimeout';
-import { EventJobData, QUARANTINE_JOB_NAME, QuarantineJobData } from '../queue/jobs';
-import { ClassifiedBatch, QuarantineItem } from './classifyBatch';
+import { ClassifiedBatch, CONFLICTING_DUPLICATE, QuarantineItem, quarantineItem } from './classifyBatch';
 
 export interface IngestCounts {
   accepted: number;
@@ -14,11 +17,14 @@ export interface IngestCounts {
 
 export type IngestOutcome = keyof IngestCounts;
 
-/** Told, once Redis confirmed a batch, how many of its events of each type ended how. */
+/** Told, once a delivery is committed, how many of its events of each type ended how. */
 export interface IngestMetrics {
   /** `type` as sent, undefined for content without one (a body that is not a batch, an event without a type). */
   webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void;
-  dependencyError(dependency: 'redis'): void;
+  /** A copy of an event that arrived before with other content was quarantined (once per distinct copy). */
+  conflictingDuplicate(type: string): void;
+  /** Postgres did not commit a delivery (it was answered 503), or Redis did not take its job (the sweeper will). */
+  dependencyError(dependency: 'postgres' | 'redis'): void;
 }
 
 export interface IngestContext {
@@ -26,7 +32,13 @@ export interface IngestContext {
   receivedAt: Date;
 }
 
-/** Redis did not confirm the batch in time; nothing may be acknowledged, the provider must retry. */
+export interface IngestResult {
+  counts: IngestCounts;
+  /** What this delivery added to quarantine; content quarantined before is not added, nor logged, again. */
+  quarantined: QuarantineItem[];
+}
+
+/** Postgres did not commit the delivery in time; nothing may be acknowledged, the provider must retry. */
 export class IngestUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -34,131 +46,158 @@ export class IngestUnavailableError extends Error {
   }
 }
 
+export interface BatchIngestorOptions {
+  /** Longest wait for Postgres to commit a delivery. */
+  timeoutMs: number;
+  logger: Logger;
+  metrics?: IngestMetrics;
+}
+
+/** What a delivery changed in Postgres. */
+interface Committed {
+  /** The batch's events that the inbox did not have. */
+  added: PaymentEvent[];
+  /** Copies of events the inbox had with other content. */
+  conflicting: PaymentEvent[];
+  /** Content hashes of the quarantine rows this delivery added. */
+  quarantined: Set<string>;
+  /** The quarantine items of the delivery: the batch's own and the conflicting copies, or the whole body. */
+  quarantineItems: QuarantineItem[];
+  /** The inbox refused the batch's content, so the whole body went to quarantine instead. */
+  bodyRefused: boolean;
+}
+
 /**
- * Makes a classified batch durable in Redis. Each event becomes one job whose id is the event id,
- * so concurrent deliveries of the same event create one job. A marker key per event, written only
- * after its job was added, lets later deliveries skip it and report it as a duplicate after the job
- * itself has been removed; webhook_events in Postgres is the last line of deduplication.
+ * Makes a classified delivery durable: its new events, and what is quarantined, are committed in
+ * Postgres before the answer, so a 200 never depends on Redis. Only then is a job queued to
+ * project them, after the answer and off its path; if Redis does not take it, the inbox sweeper
+ * queues the events later. Each delivery's rows name the job that is to project them.
  */
 export class BatchIngestor {
+  private readonly enqueueing = new Set<Promise<void>>();
+
   constructor(
-    private readonly queue: Queue,
-    private readonly redis: Redis,
-    private readonly options: { prefix: string; dedupTtlSeconds: number; timeoutMs: number; metrics?: IngestMetrics },
+    private readonly inbox: InboxStore,
+    private readonly jobs: ProjectionJobs,
+    private readonly options: BatchIngestorOptions,
   ) {}
 
-  async ingest(batch: ClassifiedBatch, context: IngestContext): Promise<IngestCounts> {
-    const { timeoutMs } = this.options;
-    let enqueued: Enqueued;
+  async ingest(batch: ClassifiedBatch, context: IngestContext): Promise<IngestResult> {
+    const { timeoutMs, metrics } = this.options;
+    const jobId = batchJobId();
+    let committed: Committed;
     try {
-      enqueued = await withTimeout(
-        this.enqueue(batch, context),
+      committed = await withTimeout(
+        this.commit(batch, { ...context, jobId }),
         timeoutMs,
-        () => new IngestUnavailableError(`Redis did not confirm the batch within ${timeoutMs} ms`),
+        () => new IngestUnavailableError(`Postgres did not commit the delivery within ${timeoutMs} ms`),
       );
     } catch (error) {
-      // Also when Redis hangs rather than refuses: then its connection reports no error of its own.
-      this.options.metrics?.dependencyError('redis');
+      metrics?.dependencyError('postgres');
       if (error instanceof IngestUnavailableError) throw error;
-      throw new IngestUnavailableError(`Redis failed: ${(error as Error).message}`, { cause: error });
+      throw new IngestUnavailableError(`Postgres failed: ${(error as Error).message}`, { cause: error });
     }
-    // Only what was acknowledged counts: a batch answered 503 comes again and is counted then.
-    if (this.options.metrics !== undefined) report(this.options.metrics, batch, enqueued.accepted);
-    return enqueued.counts;
+    const counts = countsOf(batch, committed);
+    // Only what was committed counts: a delivery answered 503 comes again and is counted then.
+    if (metrics !== undefined) report(metrics, batch, committed);
+    if (committed.added.length > 0) this.enqueue(jobId, committed.added);
+    return { counts, quarantined: committed.quarantineItems.filter((item) => committed.quarantined.has(item.contentSha256)) };
   }
 
-  private async enqueue(batch: ClassifiedBatch, context: IngestContext): Promise<Enqueued> {
-    const { events } = batch;
-    const keys = events.map((event) => eventKey(event.id));
-    const seen = keys.length > 0 ? await this.redis.mget(keys.map((key) => this.markerKey(key))) : [];
-    const fresh = events.flatMap((event, index) => (seen[index] === null ? [{ event, key: keys[index] }] : []));
-    const receivedAt = context.receivedAt.toISOString();
+  /** Resolves when the jobs of the deliveries answered so far are queued (or failed to be): for shutdown. */
+  async drain(): Promise<void> {
+    await Promise.all(this.enqueueing);
+  }
 
-    const jobs = [
-      ...fresh.map(({ event, key }) => ({
-        name: event.type,
-        data: { event, receivedAt, requestId: context.requestId } satisfies EventJobData,
-        opts: { jobId: key },
-      })),
-      ...batch.quarantined.map((item) => ({
-        name: QUARANTINE_JOB_NAME,
-        data: quarantineJobData(item, receivedAt, context.requestId),
-        opts: { jobId: `quarantine-${item.contentSha256}` },
-      })),
-    ];
-    if (jobs.length > 0) await this.queue.addBulk(jobs);
-
-    const accepted = fresh.length > 0 ? await this.markAccepted(fresh) : new Set<PaymentEvent>();
-    const counts = {
-      accepted: accepted.size,
-      duplicate: events.length - accepted.size,
-      ignored: [...batch.ignored.values()].reduce((sum, count) => sum + count, 0),
-      quarantined: batch.quarantined.length,
+  private async commit(batch: ClassifiedBatch, context: InboxContext): Promise<Committed> {
+    let received;
+    try {
+      received = await this.inbox.receive(batch, context);
+    } catch (error) {
+      if (!isPermanentDatabaseError(error)) throw error;
+      // Postgres refuses the content itself (e.g. JSON nested deeper than its parser goes): a
+      // retry would fail the same way and hold back every later delivery, so keep the body.
+      return this.quarantineBody(batch, context, (error as Error).message);
+    }
+    const earlier = batch.events.map(({ event }) => event).filter((event) => !received.added.has(eventKey(event.id)));
+    const added = batch.events.map(({ event }) => event).filter((event) => received.added.has(eventKey(event.id)));
+    const conflicting = earlier.length === 0 ? [] : await this.conflictingCopies(earlier);
+    const conflictItems = conflicting.map((event) => quarantineItem(CONFLICTING_DUPLICATE, Buffer.from(JSON.stringify(event)), event.id, event.type));
+    const conflictsQuarantined = await this.inbox.quarantine(conflictItems, context);
+    return {
+      added,
+      conflicting,
+      quarantined: new Set([...received.quarantined, ...conflictsQuarantined]),
+      quarantineItems: [...batch.quarantined, ...conflictItems],
+      bodyRefused: false,
     };
-    return { counts, accepted };
   }
 
-  /**
-   * Sets the markers and returns the events this delivery accepted: a marker that another delivery
-   * set first means that delivery accepted the event.
-   */
-  private async markAccepted(events: Array<{ event: PaymentEvent; key: string }>): Promise<Set<PaymentEvent>> {
-    const pipeline = this.redis.pipeline();
-    for (const { key } of events) pipeline.set(this.markerKey(key), '1', 'EX', this.options.dedupTtlSeconds, 'NX');
-    const results = (await pipeline.exec()) ?? [];
-    const accepted = new Set<PaymentEvent>();
-    results.forEach(([error, result], index) => {
-      if (error) throw error;
-      if (result === 'OK') accepted.add(events[index].event);
+  /** The events whose stored copy has other content: the first version received stands. */
+  private async conflictingCopies(events: PaymentEvent[]): Promise<PaymentEvent[]> {
+    const stored = await this.inbox.storedEvents(events.map((event) => event.id));
+    return events.filter((event) => {
+      const storedText = stored.get(eventKey(event.id));
+      return storedText !== undefined && !isDeepStrictEqual(JSON.parse(storedText), event);
     });
-    return accepted;
   }
 
-  /**
-   * Drops the event's marker, so that the event is accepted again when it comes back: for an event
-   * an operator took out of the queue (into quarantine) to re-process it later.
-   */
-  async forgetEvent(eventId: string): Promise<void> {
-    await this.redis.del(this.markerKey(eventKey(eventId)));
+  private async quarantineBody(batch: ClassifiedBatch, context: InboxContext, problem: string): Promise<Committed> {
+    const item = quarantineItem(`the inbox refused the batch: ${problem}`, Buffer.from(batch.text ?? '', 'utf8'));
+    const quarantined = await this.inbox.quarantine([item], context);
+    return { added: [], conflicting: [], quarantined, quarantineItems: [item], bodyRefused: true };
   }
 
-  /** `key`: the event's eventKey. */
-  private markerKey(key: string): string {
-    return `${this.options.prefix}:seen-event:${key}`;
+  /** Queues the job after the answer is on its way: the 200 never waits for Redis. */
+  private enqueue(jobId: string, events: PaymentEvent[]): void {
+    const jobEvents: JobEvent[] = events.map((event) => ({ id: event.id, type: event.type }));
+    const queued = new Promise((resolve) => setImmediate(resolve)).then(() => this.jobs.addBatch(jobId, jobEvents)).catch((error: Error) => {
+      this.options.metrics?.dependencyError('redis');
+      this.options.logger.warn('committed events not queued; the inbox sweeper will queue them', { jobId, events: events.length, error: error.message });
+    });
+    this.enqueueing.add(queued);
+    void queued.finally(() => this.enqueueing.delete(queued));
   }
 }
 
-interface Enqueued {
-  counts: IngestCounts;
-  /** The events this delivery accepted; the batch's other events were duplicates. */
-  accepted: Set<PaymentEvent>;
+/** The answer's counts; they add up to the elements of the batch (or to 1 for a body that is not a batch). */
+function countsOf(batch: ClassifiedBatch, committed: Committed): IngestCounts {
+  if (committed.bodyRefused) return { accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 };
+  const earlier = batch.events.length - committed.added.length;
+  return {
+    accepted: committed.added.length,
+    duplicate: earlier - committed.conflicting.length + batch.repeated.length,
+    ignored: [...batch.ignored.values()].reduce((sum, count) => sum + count, 0),
+    quarantined: committed.quarantineItems.length,
+  };
 }
 
-/** Per type and outcome, for the metrics. A batch holds few types, often one, so the tally stays tiny. */
-function report(metrics: IngestMetrics, batch: ClassifiedBatch, accepted: Set<PaymentEvent>): void {
-  const tally = new Map<string, { accepted: number; duplicate: number }>();
-  for (const event of batch.events) {
-    let counts = tally.get(event.type);
-    if (counts === undefined) tally.set(event.type, (counts = { accepted: 0, duplicate: 0 }));
-    if (accepted.has(event)) counts.accepted += 1;
-    else counts.duplicate += 1;
+/** Per type and outcome, as the answer counts them. A batch holds few types, often one, so the tally stays tiny. */
+function report(metrics: IngestMetrics, batch: ClassifiedBatch, committed: Committed): void {
+  if (!committed.bodyRefused) reportEvents(metrics, batch, committed);
+  for (const item of committed.quarantineItems) {
+    metrics.webhookEvents(item.eventType, 'quarantined', 1);
+    if (item.reason === CONFLICTING_DUPLICATE && committed.quarantined.has(item.contentSha256)) metrics.conflictingDuplicate(item.eventType as string);
   }
+}
+
+function reportEvents(metrics: IngestMetrics, batch: ClassifiedBatch, committed: Committed): void {
+  const added = new Set(committed.added);
+  const conflicting = new Set(committed.conflicting);
+  const tally = new Map<string, Record<'accepted' | 'duplicate', number>>();
+  const count = (type: string, outcome: 'accepted' | 'duplicate') => {
+    let counts = tally.get(type);
+    if (counts === undefined) tally.set(type, (counts = { accepted: 0, duplicate: 0 }));
+    counts[outcome] += 1;
+  };
+  for (const { event } of batch.events) {
+    if (added.has(event)) count(event.type, 'accepted');
+    else if (!conflicting.has(event)) count(event.type, 'duplicate');
+  }
+  for (const event of batch.repeated) count(event.type, 'duplicate');
   for (const [type, counts] of tally) {
     if (counts.accepted > 0) metrics.webhookEvents(type, 'accepted', counts.accepted);
     if (counts.duplicate > 0) metrics.webhookEvents(type, 'duplicate', counts.duplicate);
   }
-  for (const [type, count] of batch.ignored) metrics.webhookEvents(type, 'ignored', count);
-  for (const item of batch.quarantined) metrics.webhookEvents(item.eventType, 'quarantined', 1);
-}
-
-function quarantineJobData(item: QuarantineItem, receivedAt: string, requestId: string): QuarantineJobData {
-  return {
-    reason: item.reason,
-    contentBase64: item.content.toString('base64'),
-    contentSha256: item.contentSha256,
-    eventId: item.eventId,
-    eventType: item.eventType,
-    receivedAt,
-    requestId,
-  };
+  for (const [type, ignored] of batch.ignored) metrics.webhookEvents(type, 'ignored', ignored);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { eventKey, PAYMENT_EVENT_TYPES, PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
 import { describeZodIssues } from '../shared/describeZodIssues';
@@ -12,13 +13,29 @@ export interface QuarantineItem {
   eventType?: string;
 }
 
+/** A valid withdrawal or direct-debit event and where it stands in the batch's `payload`. */
+export interface BatchEvent {
+  event: PaymentEvent;
+  position: number;
+}
+
 export interface ClassifiedBatch {
-  /** Valid withdrawal and direct-debit events, at most once per event id. */
-  events: PaymentEvent[];
+  /** The body as text when it is a {"payload":[...]} batch: each event is stored from it exactly as received. */
+  text: string | undefined;
+  /** Valid withdrawal and direct-debit events, the first copy of each event id. */
+  events: BatchEvent[];
+  /** Further copies of an event id in the same batch, with the same content as the first: duplicates. */
+  repeated: PaymentEvent[];
   /** Events of types this service does not project, counted by type. */
   ignored: Map<string, number>;
   quarantined: QuarantineItem[];
 }
+
+/**
+ * The quarantine reason of a copy of an event whose id arrived before with other content; the
+ * first version received stands.
+ */
+export const CONFLICTING_DUPLICATE = 'conflicting_duplicate';
 
 const envelopeSchema = z.looseObject({ payload: z.array(z.unknown()).min(1) });
 
@@ -32,15 +49,20 @@ export function classifyBatch(body: Buffer): ClassifiedBatch {
     return classifyParsedBatch(body);
   } catch (error) {
     // E.g. JSON nested so deep that re-encoding one event overflows the stack: keep the whole body.
-    return { events: [], ignored: new Map(), quarantined: [quarantineItem(`batch could not be classified: ${(error as Error).message}`, body)] };
+    return { ...emptyBatch(), quarantined: [quarantineItem(`batch could not be classified: ${(error as Error).message}`, body)] };
   }
 }
 
+function emptyBatch(): ClassifiedBatch {
+  return { text: undefined, events: [], repeated: [], ignored: new Map(), quarantined: [] };
+}
+
 function classifyParsedBatch(body: Buffer): ClassifiedBatch {
-  const batch: ClassifiedBatch = { events: [], ignored: new Map(), quarantined: [] };
+  const batch = emptyBatch();
+  const text = body.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     batch.quarantined.push(quarantineItem(`body is not JSON: ${describeJsonError(error as Error)}`, body));
     return batch;
@@ -50,14 +72,14 @@ function classifyParsedBatch(body: Buffer): ClassifiedBatch {
     batch.quarantined.push(quarantineItem(`body is not a {"payload":[...]} batch: ${describeZodIssues(envelope.error, 5)}`, body));
     return batch;
   }
-  const seen = new Set<string>();
-  for (const element of envelope.data.payload) {
-    classifyEvent(element, batch, seen);
-  }
+  batch.text = text;
+  // The first copy of each event id, as sent, to tell a repeated event from a conflicting one.
+  const firstCopies = new Map<string, unknown>();
+  envelope.data.payload.forEach((element, position) => classifyEvent(element, position, batch, firstCopies));
   return batch;
 }
 
-function classifyEvent(element: unknown, batch: ClassifiedBatch, seen: Set<string>): void {
+function classifyEvent(element: unknown, position: number, batch: ClassifiedBatch, firstCopies: Map<string, unknown>): void {
   const type = isRecord(element) && typeof element.type === 'string' ? element.type : undefined;
   const eventId = isRecord(element) && typeof element.id === 'string' ? element.id : undefined;
   if (type === undefined) {
@@ -77,9 +99,15 @@ function classifyEvent(element: unknown, batch: ClassifiedBatch, seen: Set<strin
   }
   const event = result.data as PaymentEvent;
   const key = eventKey(event.id);
-  if (seen.has(key)) return;
-  seen.add(key);
-  batch.events.push(event);
+  const firstCopy = firstCopies.get(key);
+  if (firstCopy === undefined) {
+    firstCopies.set(key, element);
+    batch.events.push({ event, position });
+  } else if (isDeepStrictEqual(firstCopy, element)) {
+    batch.repeated.push(event);
+  } else {
+    batch.quarantined.push(quarantineItem(CONFLICTING_DUPLICATE, jsonBytes(element), eventId, type));
+  }
 }
 
 function jsonBytes(value: unknown): Buffer {

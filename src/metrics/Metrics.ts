@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SignatureFailureReason } from '../signature/SignatureVerificationError';
 import { withTimeout } from '../shared/withTimeout';
+import type { InboxSweeperMetrics } from '../inbox/InboxSweeper';
 import type { IngestMetrics, IngestOutcome } from '../ingest/BatchIngestor';
 import type { JobAttemptOutcome, ProjectionMetrics } from '../projection/ProjectionWorker';
 import type { ReconciliationMetrics } from '../reconciliation/Reconciler';
@@ -50,7 +51,7 @@ const PROJECTION_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120
  * see it through narrow interfaces (IngestMetrics, ProjectionMetrics, ...) and never import
  * prom-client.
  */
-export class Metrics implements IngestMetrics, ProjectionMetrics, ReconciliationMetrics {
+export class Metrics implements IngestMetrics, ProjectionMetrics, ReconciliationMetrics, InboxSweeperMetrics {
   readonly registry = new Registry();
   private readonly queues: JobCountsSource[] = [];
   private readonly queueCountsTimeoutMs: number;
@@ -67,6 +68,26 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     name: 'upvest_webhook_events_total',
     help: 'Events of acknowledged webhook deliveries by event type and outcome (accepted, duplicate, ignored, quarantined). Ignored types are counted by their prefix (USER), unusable ones as "unknown".',
     labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly conflictingDuplicates = new Counter({
+    name: 'upvest_webhook_conflicting_duplicates_total',
+    help: 'Copies of an event id with other content than the version received first (which stands), quarantined once per distinct copy, by event type.',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly inboxRequeued = new Counter({
+    name: 'upvest_inbox_requeued_events_total',
+    help: 'Committed events that the inbox sweeper queued again because no live job held them (Redis lost the job, or the process died before queueing it).',
+    registers: [this.registry],
+  });
+
+  private readonly redisMaxmemoryPolicy = new Gauge({
+    name: 'upvest_redis_maxmemory_policy',
+    help: 'The maxmemory-policy Redis reported to this worker at start (1 for the policy in the label; "unknown" where CONFIG is disabled). BullMQ requires noeviction.',
+    labelNames: ['policy'] as const,
     registers: [this.registry],
   });
 
@@ -101,7 +122,7 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
 
   private readonly dependencyErrors = new Counter({
     name: 'upvest_dependency_errors_total',
-    help: 'Errors of Redis connections and failed Postgres operations (projection batches, quarantine writes, readiness checks).',
+    help: 'Errors of Redis connections and jobs Redis did not take, and failed Postgres operations (deliveries answered 503, projection batches and reads, readiness checks).',
     labelNames: ['dependency'] as const,
     registers: [this.registry],
   });
@@ -149,6 +170,19 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
   /** `count` events of `type` (as sent; undefined when the event had none) ended with `outcome`. */
   webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void {
     this.webhookEventsTotal.inc({ type: eventTypeLabel(type, outcome), outcome }, count);
+  }
+
+  conflictingDuplicate(type: string): void {
+    this.conflictingDuplicates.inc({ type: eventTypeLabel(type, 'quarantined') });
+  }
+
+  eventsRequeued(count: number): void {
+    this.inboxRequeued.inc(count);
+  }
+
+  redisPolicy(policy: string): void {
+    this.redisMaxmemoryPolicy.reset();
+    this.redisMaxmemoryPolicy.set({ policy }, 1);
   }
 
   signatureFailure(reason: SignatureFailureReason): void {

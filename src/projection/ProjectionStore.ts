@@ -11,7 +11,7 @@ export type EventSource = (typeof EVENT_SOURCES)[number];
 export interface ReceivedEvent {
   event: PaymentEvent;
   receivedAt: string;
-  /** Default 'webhook'. */
+  /** Default 'webhook': the event is in the inbox (webhook_events) already. Fetched states are not. */
   source?: EventSource;
 }
 
@@ -22,7 +22,10 @@ type Transaction = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$tra
 
 /** Rows to write, as JSON records for jsonb_to_recordset. */
 interface Writes {
-  events: object[];
+  /** Fetched states (reconciliation, backfill), new to webhook_events. */
+  fetched: object[];
+  /** Inbox events (webhooks), whose rows get their outcome. */
+  projected: object[];
   history: object[];
   states: Record<PaymentKind, object[]>;
 }
@@ -31,9 +34,9 @@ const TABLES = Object.values(PAYMENT_TABLES);
 
 /**
  * Projects a batch of events into the status tables in one transaction of three statements:
- * lock the payments, read their rows and which events were seen, write everything. A crash
- * therefore leaves all of a batch's effects or none, and the event id, the primary key of
- * webhook_events, makes a replayed event a no-op long after Redis forgot its job.
+ * lock the payments, read their rows and which events were projected before, write everything.
+ * A crash therefore leaves all of a batch's effects or none, and an event whose webhook_events
+ * row is marked projected is a no-op however often it comes again.
  */
 export class ProjectionStore {
   constructor(private readonly prisma: PrismaClient) {}
@@ -60,7 +63,7 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
   await lockPayments(tx, events.map(paymentKey));
   const { seenEventIds, states } = await readCurrent(tx, events);
 
-  const writes: Writes = { events: [], history: [], states: { WITHDRAWAL: [], DIRECT_DEBIT: [] } };
+  const writes: Writes = { fetched: [], projected: [], history: [], states: { WITHDRAWAL: [], DIRECT_DEBIT: [] } };
   const changed = new Map<string, PaymentKind>();
   // Oldest first, so that previous_status in the history reads naturally; the end state does not depend on it.
   const fresh = batch
@@ -75,16 +78,20 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
     if (applied.stateChanged) changed.set(key, kind);
     const outcome = applied.stateChanged ? 'applied' : 'superseded';
     outcomes.set(event.id, outcome);
-    writes.events.push({
-      id: event.id,
-      type: event.type,
-      webhook_id: event.webhook_id,
-      created_at: update.eventCreatedAt,
-      received_at: receivedAt,
-      event,
-      outcome,
-      source,
-    });
+    if (source === 'webhook') {
+      writes.projected.push({ id: event.id, outcome });
+    } else {
+      writes.fetched.push({
+        id: event.id,
+        type: event.type,
+        webhook_id: event.webhook_id,
+        created_at: update.eventCreatedAt,
+        received_at: receivedAt,
+        event,
+        outcome,
+        source,
+      });
+    }
     writes.history.push({
       payment_kind: kind,
       payment_id: event.object.id,
@@ -99,7 +106,7 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
     });
   }
   for (const [key, kind] of changed) writes.states[kind].push(stateRecord(key, states.get(key) as PaymentState));
-  if (writes.events.length > 0) await writeAll(tx, writes);
+  if (writes.history.length > 0) await writeAll(tx, writes);
   return outcomes;
 }
 
@@ -149,7 +156,7 @@ const stateColumns = (table: PaymentTable) =>
 // Runs after the locks were granted, in a statement of its own, so that its snapshot includes
 // everything that the batches we waited for have committed.
 const READ_CURRENT_SQL = `SELECT
-  (SELECT coalesce(json_agg(id::text), '[]') FROM webhook_events WHERE id = ANY($1::uuid[])) AS seen,
+  (SELECT coalesce(json_agg(id::text), '[]') FROM webhook_events WHERE id = ANY($1::uuid[]) AND processed_at IS NOT NULL) AS seen,
   ${TABLES.map(
     (table, index) =>
       `(SELECT coalesce(json_agg(r), '[]') FROM (SELECT ${stateColumns(table)} FROM ${table.table} WHERE id = ANY($${index + 2}::uuid[])) AS r) AS ${table.table}`,
@@ -208,27 +215,33 @@ function upsertSql(table: PaymentTable, parameter: string): string {
 
 // One statement for all writes: data-modifying CTEs all run, in one round trip.
 const WRITE_ALL_SQL = `WITH
-  events AS (
-    INSERT INTO webhook_events (id, type, webhook_id, created_at, received_at, event, outcome, source)
-    SELECT x.id, x.type, x.webhook_id, x.created_at, x.received_at, x.event, x.outcome, x.source
+  fetched AS (
+    INSERT INTO webhook_events (id, type, webhook_id, created_at, received_at, event, outcome, source, processed_at, attempts)
+    SELECT x.id, x.type, x.webhook_id, x.created_at, x.received_at, x.event, x.outcome, x.source, now(), 1
     FROM jsonb_to_recordset($1::jsonb)
-      AS x(id uuid, type text, webhook_id uuid, created_at timestamptz, received_at timestamptz, event jsonb, outcome text, source event_source)
+      AS x(id uuid, type text, webhook_id uuid, created_at timestamptz, received_at timestamptz, event json, outcome text, source event_source)
+  ),
+  projected AS (
+    UPDATE webhook_events AS e SET outcome = x.outcome, processed_at = now(), attempts = e.attempts + 1
+    FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, outcome text)
+    WHERE e.id = x.id
   ),
   history AS (
     INSERT INTO payment_status_history
       (payment_kind, payment_id, event_id, event_type, event_created_at, event_status, previous_status, status, status_changed, source)
     SELECT x.payment_kind, x.payment_id, x.event_id, x.event_type, x.event_created_at, x.event_status, x.previous_status, x.status, x.status_changed, x.source
-    FROM jsonb_to_recordset($2::jsonb) AS x(payment_kind payment_kind, payment_id uuid, event_id uuid, event_type text,
+    FROM jsonb_to_recordset($3::jsonb) AS x(payment_kind payment_kind, payment_id uuid, event_id uuid, event_type text,
       event_created_at timestamptz, event_status payment_status, previous_status payment_status, status payment_status, status_changed boolean,
       source event_source)
   ),
-  ${TABLES.map((table, index) => `${table.table} AS (${upsertSql(table, `$${index + 3}`)})`).join(',\n  ')}
+  ${TABLES.map((table, index) => `${table.table} AS (${upsertSql(table, `$${index + 4}`)})`).join(',\n  ')}
 SELECT 1 AS written`;
 
 async function writeAll(tx: Transaction, writes: Writes): Promise<void> {
   await tx.$queryRawUnsafe(
     WRITE_ALL_SQL,
-    JSON.stringify(writes.events),
+    JSON.stringify(writes.fetched),
+    JSON.stringify(writes.projected),
     JSON.stringify(writes.history),
     ...TABLES.map((table) => JSON.stringify(writes.states[table.kind])),
   );

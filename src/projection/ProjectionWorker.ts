@@ -1,13 +1,14 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { isPermanentDatabaseError } from '../database/databaseErrors';
-import { PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
+import { InboxEvent, InboxStore } from '../inbox/InboxStore';
 import { Logger } from '../logging/logger';
-import { QuarantineStore } from '../quarantine/QuarantineStore';
-import { EVENTS_QUEUE_NAME, EventJobData, eventIdOf, QUARANTINE_JOB_NAME, QuarantineJobData, RETRY_BACKOFF_TYPE } from '../queue/jobs';
-import { PermanentProjectionError, ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
-import { ProjectionStore } from './ProjectionStore';
+import { BATCH_JOB_NAME, EVENTS_QUEUE_NAME, eventIdOf, JobEvent, RETRY_BACKOFF_TYPE } from '../queue/jobs';
+import { ProjectionJobs } from '../queue/ProjectionJobs';
 import { retryDelayMs } from '../shared/retryBackoff';
+import { inBatches } from '../shared/inBatches';
+import { jobEvents } from './legacyJobs';
+import { PermanentProjectionError, ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
+import { EventOutcome, ProjectionStore } from './ProjectionStore';
 
 export interface ProjectionWorkerOptions {
   connection: Redis;
@@ -30,20 +31,28 @@ export interface ProjectionMetrics extends ProjectionBatchMetrics {
   jobAttempt(outcome: JobAttemptOutcome): void;
 }
 
-/** Consumes the events queue: projects event jobs in batches and files quarantine jobs. */
+/** What one job did with its events; BullMQ keeps it as the job's return value. */
+export type JobResult = Record<EventOutcome | 'split', number>;
+
+/**
+ * Consumes the events queue. A job names inbox rows; the worker reads their events from
+ * Postgres and projects them in batches shared with the other jobs it holds. A failure stays
+ * with its event: an event that cannot be projected leaves its batch job for a job of its own,
+ * which then fails for good, alone, where an operator sees and retries it. A batch job that
+ * runs out of attempts (a long outage) splits into one job per event likewise.
+ */
 export class ProjectionWorker {
   private readonly worker: Worker;
   private readonly batcher: ProjectionBatcher;
-  private readonly metrics: ProjectionMetrics | undefined;
 
   constructor(
     store: ProjectionStore,
-    private readonly quarantine: QuarantineStore,
+    private readonly inbox: InboxStore,
+    private readonly jobs: ProjectionJobs,
     private readonly logger: Logger,
-    options: ProjectionWorkerOptions,
+    private readonly options: ProjectionWorkerOptions,
   ) {
     const { metrics } = options;
-    this.metrics = metrics;
     this.batcher = new ProjectionBatcher(store, options.batchSize, options.batchWaitMs, metrics);
     this.worker = new Worker(EVENTS_QUEUE_NAME, (job) => this.process(job), {
       connection: options.connection,
@@ -83,52 +92,89 @@ export class ProjectionWorker {
     await this.worker.close();
   }
 
-  /** Every line about a job carries its jobId and the id of its event. */
+  /** Every line about a job carries its jobId and, for a job of one event, the event's id. */
   private jobLogger(job: Job): Logger {
     return this.logger.child({ jobId: job.id, eventId: eventIdOf(job) });
   }
 
-  private async process(job: Job): Promise<string> {
-    if (job.name === QUARANTINE_JOB_NAME) {
-      const data = job.data as QuarantineJobData;
-      await this.saveQuarantined(data);
-      return 'quarantined';
-    }
-    const data = job.data as EventJobData;
-    const event = parseEvent(data.event);
+  private async process(job: Job): Promise<JobResult> {
+    const events = await jobEvents(job, this.inbox);
+    const result: JobResult = { applied: 0, superseded: 0, duplicate: 0, split: 0 };
+    const failed: Array<{ event: JobEvent; error: Error }> = [];
     try {
-      return await this.batcher.project({ event, receivedAt: data.receivedAt });
+      // A chunk at a time, so that a job holds at most one batch's events in memory.
+      for (const chunk of inBatches(events, this.options.batchSize)) {
+        const received = await this.inbox.unprojected(chunk.map((event) => event.id)).catch((error: Error) => {
+          this.options.metrics?.dependencyError('postgres');
+          throw error;
+        });
+        result.duplicate += chunk.length - received.length;
+        failed.push(...(await this.projectAll(received, result)));
+      }
     } catch (error) {
-      if (error instanceof PermanentProjectionError) throw new UnrecoverableError(error.message);
-      throw error;
+      return this.afterTransientFailure(job, events, error as Error);
     }
+    if (failed.length === 0) return result;
+    if (job.name !== BATCH_JOB_NAME) {
+      const [{ event, error }] = failed;
+      await this.inbox.recordFailure([event.id], error.message, true);
+      throw new UnrecoverableError(error.message);
+    }
+    // Each into a job of its own, where it fails for good alone; its siblings are done.
+    await this.splitIntoOwnJobs(
+      failed.map(({ event }) => event),
+      remainingAttempts(job),
+    );
+    this.jobLogger(job).warn('events that cannot be projected moved to jobs of their own', {
+      events: failed.map(({ event, error }) => ({ eventId: event.id, error: error.message })),
+    });
+    result.split = failed.length;
+    return result;
   }
 
-  private async saveQuarantined(data: QuarantineJobData): Promise<void> {
-    try {
-      await this.quarantine.save({
-        reason: data.reason,
-        content: Buffer.from(data.contentBase64, 'base64'),
-        contentSha256: data.contentSha256,
-        eventId: data.eventId,
-        eventType: data.eventType,
-        receivedAt: new Date(data.receivedAt),
-        requestId: data.requestId,
-      });
-    } catch (error) {
-      if (!isPermanentDatabaseError(error)) this.metrics?.dependencyError('postgres');
-      throw error;
-    }
+  /** Projects the events; returns those that can never be projected. A transient failure throws. */
+  private async projectAll(received: InboxEvent[], result: JobResult): Promise<Array<{ event: JobEvent; error: Error }>> {
+    const outcomes = await Promise.allSettled(received.map((event) => this.batcher.project(event)));
+    const failed: Array<{ event: JobEvent; error: Error }> = [];
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') {
+        result[outcome.value] += 1;
+        return;
+      }
+      if (!(outcome.reason instanceof PermanentProjectionError)) throw outcome.reason;
+      const { event } = received[index];
+      failed.push({ event: { id: event.id, type: event.type }, error: outcome.reason });
+    });
+    return failed;
+  }
+
+  /**
+   * The database failed (or something unforeseen did). The attempt is recorded on the events if
+   * Postgres takes it, and the job is retried; a batch job that has no attempt left splits into
+   * one job per event, so that each fails, and is retried, on its own.
+   */
+  private async afterTransientFailure(job: Job, events: JobEvent[], error: Error): Promise<JobResult> {
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const ids = events.map((event) => event.id);
+    await this.inbox.recordFailure(ids, error.message, lastAttempt && job.name !== BATCH_JOB_NAME).catch(() => undefined);
+    if (!lastAttempt || job.name !== BATCH_JOB_NAME) throw error;
+    await this.splitIntoOwnJobs(events, 1);
+    this.jobLogger(job).error('batch job out of attempts, split into one job per event', { events: events.length, error: error.message });
+    return { applied: 0, superseded: 0, duplicate: 0, split: events.length };
+  }
+
+  /**
+   * Gives each event a job of its own. Their rows name it first, where Postgres takes that (not
+   * during an outage): the sweeper then sees them held without asking Redis about each.
+   */
+  private async splitIntoOwnJobs(events: JobEvent[], attempts: number): Promise<void> {
+    await this.inbox.assignOwnJobs(events.map((event) => event.id)).catch(() => undefined);
+    await this.jobs.addPerEvent(events, attempts);
   }
 }
 
-/** Jobs were validated at the edge; one that no longer parses was written by something else and cannot succeed. */
-function parseEvent(candidate: unknown): PaymentEvent {
-  const type = (candidate as { type?: unknown })?.type;
-  const kind = typeof type === 'string' ? paymentKindOf(type) : undefined;
-  const result = kind === undefined ? undefined : schemaFor(kind).safeParse(candidate);
-  if (result === undefined || !result.success) {
-    throw new UnrecoverableError(`job data is not a valid withdrawal or direct-debit event (type ${String(type)})`);
-  }
-  return result.data as PaymentEvent;
+
+/** The attempts a job had left after this one, at least 1: what the jobs split from it get. */
+function remainingAttempts(job: Job): number {
+  return Math.max(1, (job.opts.attempts ?? 1) - job.attemptsMade - 1);
 }

@@ -37,16 +37,56 @@ const LIST_SQL = `SELECT id, reason, event_id AS "eventId", event_type AS "event
     substring(content FROM 1 FOR ${CONTENT_PREVIEW_BYTES}) AS content
   FROM quarantined_payloads ORDER BY id DESC LIMIT $1 OFFSET $2`;
 
+/** The columns a SELECT handed to the builders below produces, in this order. */
+const QUARANTINE_COLUMNS = 'reason, event_id, event_type, content, content_sha256, request_id, received_at';
+
+/**
+ * SQL that quarantines the rows `select` produces, once per distinct content: content quarantined
+ * before is not added again. Returns the content_sha256 of the rows it added. One home for every
+ * statement that quarantines, so that they can run inside the statements that receive a delivery.
+ */
+export function quarantineSql(select: string): string {
+  return `INSERT INTO quarantined_payloads (${QUARANTINE_COLUMNS}) ${select}
+    ON CONFLICT (content_sha256) DO NOTHING RETURNING content_sha256`;
+}
+
+/**
+ * SQL that saves the rows `select` produces as content an operator set aside: content seen before
+ * becomes pending again (a new reason, no reprocess outcome), even if it was reprocessed once.
+ * Returns the id.
+ */
+export function setAsideSql(select: string): string {
+  return `INSERT INTO quarantined_payloads (${QUARANTINE_COLUMNS}) ${select}
+    ON CONFLICT (content_sha256) DO UPDATE
+      SET reason = excluded.reason, quarantined_at = now(), reprocessed_at = NULL, reprocess_outcome = NULL
+    RETURNING id`;
+}
+
+/**
+ * A SELECT of quarantine rows from the JSON parameter `$records` (quarantineRecords) for quarantineSql;
+ * `$requestId` and `$receivedAt` are parameters too.
+ */
+export function quarantineRecordsSelect(records: string, requestId: string, receivedAt: string): string {
+  return `SELECT q.reason, q.event_id, q.event_type, decode(q.content, 'base64'), q.content_sha256, ${requestId}, ${receivedAt}
+    FROM json_to_recordset(${records}::json) AS q(reason text, event_id text, event_type text, content text, content_sha256 text)`;
+}
+
+/** The JSON parameter of quarantineRecordsSelect. */
+export function quarantineRecords(items: QuarantineItem[]): string {
+  return JSON.stringify(
+    items.map((item) => ({
+      reason: item.reason,
+      event_id: item.eventId ?? null,
+      event_type: item.eventType ?? null,
+      content: item.content.toString('base64'),
+      content_sha256: item.contentSha256,
+    })),
+  );
+}
+
 /** Authentic but unusable content, kept once per distinct content for an operator to inspect. */
 export class QuarantineStore {
   constructor(private readonly prisma: PrismaClient) {}
-
-  async save(record: QuarantineRecord): Promise<void> {
-    await this.prisma.quarantinedPayload.createMany({
-      data: [{ ...record, content: new Uint8Array(record.content) }],
-      skipDuplicates: true,
-    });
-  }
 
   /** Newest first, with the start of each content. */
   async list(limit: number, offset = 0): Promise<QuarantineListing[]> {
@@ -71,24 +111,17 @@ export class QuarantineStore {
     return row === null ? undefined : { ...row, content: Buffer.from(row.content) };
   }
 
-  /**
-   * Saves content an operator set aside, and answers its id. Content seen before becomes pending
-   * again (a new reason, no reprocess outcome), even if it was reprocessed once.
-   */
+  /** Saves content an operator set aside (see setAsideSql), and answers its id. */
   async setAside(record: QuarantineRecord): Promise<bigint> {
     const [{ id }] = await this.prisma.$queryRawUnsafe<Array<{ id: bigint }>>(
-      `INSERT INTO quarantined_payloads (reason, content, content_sha256, event_id, event_type, received_at, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (content_sha256) DO UPDATE
-         SET reason = excluded.reason, quarantined_at = now(), reprocessed_at = NULL, reprocess_outcome = NULL
-       RETURNING id`,
+      setAsideSql('VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)'),
       record.reason,
-      record.content,
-      record.contentSha256,
       record.eventId ?? null,
       record.eventType ?? null,
-      record.receivedAt,
+      record.content,
+      record.contentSha256,
       record.requestId,
+      record.receivedAt,
     );
     return id;
   }

@@ -1,19 +1,50 @@
+import { randomUUID } from 'node:crypto';
 import { JobsOptions } from 'bullmq';
+import { eventKey } from '../events/upvestEvents';
 
-/** The one queue between the webhook endpoint and the projection worker. */
+/** The one queue between the inbox and the projection worker. */
 export const EVENTS_QUEUE_NAME = 'upvest-events';
 
-/** Job name of quarantine jobs; event jobs are named after their event type. */
-export const QUARANTINE_JOB_NAME = 'quarantine';
+/**
+ * Name of the jobs that project several inbox events (a delivery's, or those the sweeper found
+ * without a job). A job of one event is named after the event's type.
+ */
+export const BATCH_JOB_NAME = 'batch';
 
-export interface EventJobData {
-  /** The event exactly as validated at the edge, unknown fields included. */
+/** An inbox event as a job names it; the type lets a job be split into one job per event without reading Postgres. */
+export interface JobEvent {
+  id: string;
+  type: string;
+}
+
+/** The data of every projection job: which inbox rows it projects. The events themselves are in Postgres. */
+export interface ProjectionJobData {
+  events: JobEvent[];
+}
+
+/** A new id for a batch job; it is written on the inbox rows before the job is added. */
+export function batchJobId(): string {
+  return `batch-${randomUUID()}`;
+}
+
+/** The job of one event: one per event id, so that the event's failure is seen, and retried, on its own. */
+export function eventJobId(eventId: string): string {
+  return eventKey(eventId);
+}
+
+/**
+ * Jobs the version before the inbox queued: one per event, the whole event in the job, and one
+ * per quarantined item. The worker still takes them, so that an upgrade loses none.
+ */
+export const LEGACY_QUARANTINE_JOB_NAME = 'quarantine';
+
+export interface LegacyEventJobData {
   event: unknown;
   receivedAt: string;
   requestId: string;
 }
 
-export interface QuarantineJobData {
+export interface LegacyQuarantineJobData {
   reason: string;
   contentBase64: string;
   contentSha256: string;
@@ -23,24 +54,24 @@ export interface QuarantineJobData {
   requestId: string;
 }
 
-/** The event id of an event job (as sent, not the lower-cased job id), or of the event a quarantine job holds, if it had one. */
+/** The event id of a job of one event (as sent, not the lower-cased job id), of either version. */
 export function eventIdOf(job: { name: string; data: unknown }): string | undefined {
-  const eventId: unknown =
-    job.name === QUARANTINE_JOB_NAME
-      ? (job.data as Partial<QuarantineJobData> | undefined)?.eventId
-      : ((job.data as Partial<EventJobData> | undefined)?.event as { id?: unknown } | undefined)?.id;
+  if (job.name === BATCH_JOB_NAME) return undefined;
+  const data = job.data as (Partial<ProjectionJobData> & Partial<LegacyEventJobData> & Partial<LegacyQuarantineJobData>) | undefined;
+  const eventId: unknown = data?.events?.[0]?.id ?? (data?.event as { id?: unknown } | undefined)?.id ?? data?.eventId;
   return typeof eventId === 'string' ? eventId : undefined;
 }
 
 export const RETRY_BACKOFF_TYPE = 'capped-exponential-jitter';
 
+/** The retry policy of every projection job: `attempts`, with the worker's capped, jittered back-off between them. */
 export function defaultJobOptions(attempts: number): JobsOptions {
   return {
     attempts,
     backoff: { type: RETRY_BACKOFF_TYPE },
-    // Completed jobs go soon: the marker keys and webhook_events deduplicate beyond them.
+    // Completed jobs go soon: the inbox in Postgres is the record.
     removeOnComplete: { age: 3600, count: 10000 },
-    // Failed jobs stay, with their reason, until an operator retries or removes them.
+    // Failed jobs stay, with their reason, until an operator retries them or sets them aside.
     removeOnFail: false,
   };
 }

@@ -5,10 +5,11 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import request from 'supertest';
 import { createLogger, Logger } from '../../src/logging/logger';
-import { EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
+import { defaultJobOptions, eventJobId, EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
 import { directDebitResource } from '../support/fakeUpvest';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../support/fakeUpvestTenant';
 import { batchOf, directDebitEvent, withdrawalEvent } from '../support/paymentEvents';
+import { refuseAmount666 } from '../support/refusedAmount';
 import { TcpProxy } from '../support/tcpProxy';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
 import { deleteRedisKeys, eventually, signedHeaders, startTestService, TestService } from '../support/testService';
@@ -227,33 +228,35 @@ describe('log lines of a job', () => {
     await eventually(async () => (await harness.prisma.directDebit.findUnique({ where: { id: corrected } }))?.status === 'CONFIRMED', 20000, 'the correction');
     expect(capture.entries().some((entry) => entry.message === 'upvest api call failed, retrying')).toBe(true);
 
-    // Postgres away: the job fails and is retried.
-    proxy.cut();
-    const event = withdrawalEvent({ paymentId: crypto.randomUUID(), object: { remittance_information: remittance('Deposit return for Paula Beispiel') } });
-    const second = batchOf(event);
-    expect((await request(harness.baseUrl).post('/webhooks/upvest').set(signed(second)).send(second)).status).toBe(200);
-    const retried = await eventually(async () =>
-      capture.entries().find((entry) => entry.message === 'job failed, will retry' && entry.eventId === event.id),
-    );
-    proxy.restore();
-    await eventually(async () => harness.prisma.withdrawal.findUnique({ where: { id: event.object.id as string } }), 20000, 'the retried job');
-
-    expect(retried).toMatchObject({ level: 'warn', eventId: event.id, jobId: event.id.toLowerCase(), jobName: 'WITHDRAWAL.NEW' });
-
-    // A job that can never succeed fails for good, at error.
+    // Postgres away: the job of one event fails and is retried.
     const redis = new IORedis();
     const queue = new Queue(EVENTS_QUEUE_NAME, { connection: redis, prefix: redisPrefix });
     try {
-      const job = await queue.add('WITHDRAWAL.NEW', {
-        event: { type: 'WITHDRAWAL.NEW', id: 'not-a-uuid', object: { remittance_information: remittance('Broken job for Otto Normal') } },
-        receivedAt: new Date().toISOString(),
-        requestId: 'test',
-      });
-      const failed = await eventually(async () => capture.entries().find((entry) => entry.message === 'job failed for good' && entry.jobId === job.id));
-      expect(failed).toMatchObject({ level: 'error', eventId: 'not-a-uuid' });
+      proxy.cut();
+      const waiting = withdrawalEvent({ paymentId: crypto.randomUUID() });
+      const job = await queue.add(waiting.type, { events: [{ id: waiting.id, type: waiting.type }] }, { ...defaultJobOptions(5), jobId: eventJobId(waiting.id) });
+      const retried = await eventually(async () =>
+        capture.entries().find((entry) => entry.message === 'job failed, will retry' && entry.eventId === waiting.id),
+      );
+      proxy.restore();
+      await eventually(async () => (await queue.getJobState(job.id as string)) === 'completed', 20000, 'the retried job');
+      expect(retried).toMatchObject({ level: 'warn', eventId: waiting.id, jobId: waiting.id.toLowerCase(), jobName: 'WITHDRAWAL.NEW' });
     } finally {
+      proxy.restore();
       await queue.close();
       await redis.quit();
+    }
+
+    // An event the database refuses fails for good, at error, in a job of its own.
+    const allow = await refuseAmount666(harness, 'withdrawals');
+    try {
+      const refused = withdrawalEvent({ paymentId: crypto.randomUUID(), object: { amount: '666.00', remittance_information: remittance('Refund for Otto Normal') } });
+      const third = batchOf(refused);
+      expect((await request(harness.baseUrl).post('/webhooks/upvest').set(signed(third)).send(third)).status).toBe(200);
+      const failed = await eventually(async () => capture.entries().find((entry) => entry.message === 'job failed for good' && entry.eventId === refused.id));
+      expect(failed).toMatchObject({ level: 'error', jobId: refused.id.toLowerCase() });
+    } finally {
+      await allow();
     }
 
     for (const entry of capture.entries().filter((line) => line.message.startsWith('job failed'))) {

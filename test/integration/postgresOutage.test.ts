@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
+import { Client } from 'pg';
+import request from 'supertest';
 import { EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
 import { batchOf, withdrawalEvent } from '../support/paymentEvents';
 import { TcpProxy } from '../support/tcpProxy';
@@ -8,63 +10,127 @@ import { deleteRedisKeys, eventually, startTestService, TestService } from '../s
 
 let database: TestDatabase;
 let proxy: TcpProxy;
-let harness: TestService;
+/** Reaches Postgres directly. */
+let api: TestService;
+/** Reach Postgres through the proxy that the tests cut. */
+let apiBehindProxy: TestService;
+let workerBehindProxy: TestService;
 let redis: IORedis;
 let queue: Queue;
+const redisPrefix = `test-pg-${process.pid}`;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   proxy = await TcpProxy.start(5432);
   const viaProxy = new URL(database.url);
   viaProxy.port = String(proxy.port);
-  harness = await startTestService({ DATABASE_URL: viaProxy.toString() }, { database, redisPrefix: `test-pg-${process.pid}` });
+  const ingest = { INGEST_TIMEOUT_MS: '1000', RETRY_AFTER_SECONDS: '7' };
+  api = await startTestService({ ROLE: 'api', ...ingest }, { database, redisPrefix });
+  apiBehindProxy = await startTestService({ ROLE: 'api', DATABASE_URL: viaProxy.toString(), ...ingest }, { database, redisPrefix });
+  workerBehindProxy = await startTestService({ ROLE: 'worker', DATABASE_URL: viaProxy.toString() }, { database, redisPrefix });
   redis = new IORedis();
-  queue = new Queue(EVENTS_QUEUE_NAME, { connection: redis, prefix: harness.redisPrefix });
+  queue = new Queue(EVENTS_QUEUE_NAME, { connection: redis, prefix: redisPrefix });
 });
 
 afterAll(async () => {
   proxy.restore();
-  await harness.stop();
-  await queue.obliterate({ force: true });
+  for (const service of [workerBehindProxy, apiBehindProxy, api]) await service.stop();
   await queue.close();
   await redis.quit();
   await proxy.close();
-  await deleteRedisKeys(harness.redisPrefix);
+  await deleteRedisKeys(redisPrefix);
   await database.drop();
 });
 
-describe('when Postgres is unavailable during processing', () => {
-  it('keeps accepting deliveries, retries the jobs with back-off and projects them once it is back', async () => {
+async function storedCount(ids: string[]): Promise<number> {
+  return api.prisma.webhookEvent.count({ where: { id: { in: ids } } });
+}
+
+function postgresErrors(text: string): number {
+  return Number(/^upvest_dependency_errors_total\{dependency="postgres"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+describe('when Postgres is unavailable', () => {
+  it('answers 503 with Retry-After, never 200, while the api cannot reach Postgres, and commits nothing', async () => {
+    const events = [withdrawalEvent(), withdrawalEvent({ status: 'PROCESSING' })];
+    const body = batchOf(...events);
+    proxy.cut();
+    try {
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const startedAt = Date.now();
+        const refused = await apiBehindProxy.deliver(body);
+
+        expect(refused.status).toBe(503);
+        expect(refused.headers['retry-after']).toBe('7');
+        expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(Date.now() - startedAt).toBeLessThan(5000);
+      }
+      const readiness = await request(apiBehindProxy.baseUrl).get('/readyz');
+      expect(readiness.status).toBe(503);
+      expect(readiness.body.checks.postgres).not.toBe('ok');
+      expect(postgresErrors((await request(apiBehindProxy.metricsUrl).get('')).text)).toBeGreaterThanOrEqual(3);
+    } finally {
+      proxy.restore();
+    }
+    expect(await storedCount(events.map((event) => event.id))).toBe(0);
+
+    const retried = await eventually(async () => {
+      const response = await apiBehindProxy.deliver(body);
+      return response.status === 200 ? response : undefined;
+    });
+    expect(retried.body).toEqual({ accepted: 2, duplicate: 0, ignored: 0, quarantined: 0 });
+  });
+
+  it('answers 503 when Postgres takes longer than INGEST_TIMEOUT_MS; what it commits later counts as a duplicate on the retry', async () => {
+    const events = [withdrawalEvent(), withdrawalEvent()];
+    const body = batchOf(...events);
+    const locker = new Client({ connectionString: database.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE webhook_events IN ACCESS EXCLUSIVE MODE');
+      const startedAt = Date.now();
+      const refused = await api.deliver(body);
+
+      expect(refused.status).toBe(503);
+      expect(Date.now() - startedAt).toBeLessThan(5000);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+
+    const retried = await api.deliver(body);
+    expect(retried.status).toBe(200);
+    expect(retried.body.accepted + retried.body.duplicate).toBe(2);
+    expect(await storedCount(events.map((event) => event.id))).toBe(2);
+  });
+
+  it('keeps the committed events while the worker cannot reach Postgres, and projects them once it is back', async () => {
     const paymentId = 'e1f0c2d4-1111-4b2a-9c3d-000000000001';
     const events = [withdrawalEvent({ paymentId, status: 'NEW' }), withdrawalEvent({ paymentId, status: 'PROCESSING', createdAt: '2021-07-21T14:11:00Z' })];
     proxy.cut();
+    try {
+      const response = await api.deliver(batchOf(...events));
 
-    const response = await harness.deliver(batchOf(...events));
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ accepted: 2 });
+      const { jobId } = await api.prisma.webhookEvent.findUniqueOrThrow({ where: { id: events[0].id } });
+      const retried = await eventually(async () => {
+        const job = await queue.getJob(jobId as string);
+        return job !== undefined && job.attemptsMade >= 2 ? job : undefined;
+      });
+      expect(retried.failedReason).toMatch(/reach database|connect|terminated|timeout/i);
+      expect(await api.prisma.withdrawal.findUnique({ where: { id: paymentId } })).toBeNull();
+    } finally {
+      proxy.restore();
+    }
 
-    expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ accepted: 2 });
-    const retried = await eventually(async () => {
-      const job = await queue.getJob(events[0].id);
-      return job !== undefined && job.attemptsMade >= 2 ? job : undefined;
-    });
-    expect(retried.failedReason).toMatch(/reach database|connect|terminated/i);
-    expect(await harness.prisma.withdrawal.findUnique({ where: { id: paymentId } })).toBeNull();
-
-    proxy.restore();
-
-    await eventually(async () => (await harness.prisma.webhookEvent.count()) === 2, 20000);
-    const row = await harness.prisma.withdrawal.findUniqueOrThrow({ where: { id: paymentId } });
+    const ids = events.map((event) => event.id);
+    await eventually(async () => (await api.prisma.webhookEvent.count({ where: { id: { in: ids }, processedAt: { not: null } } })) === 2, 20000);
+    const row = await api.prisma.withdrawal.findUniqueOrThrow({ where: { id: paymentId } });
     expect(row.status).toBe('PROCESSING');
     expect(await queue.getJobCounts('failed')).toEqual({ failed: 0 });
-  });
-
-  it('fails a job that can never succeed for good, keeping it visible with its reason', async () => {
-    const job = await queue.add('WITHDRAWAL.NEW', { event: { type: 'WITHDRAWAL.NEW', id: 'not-a-uuid' }, receivedAt: new Date().toISOString(), requestId: 'test' }, { attempts: 5 });
-
-    await eventually(async () => (await queue.getJobState(job.id as string)) === 'failed');
-    const failed = await queue.getJob(job.id as string);
-
-    expect(failed?.attemptsStarted).toBe(1);
-    expect(failed?.failedReason).toMatch(/not a valid withdrawal or direct-debit event/);
+    const inbox = await api.prisma.webhookEvent.findUniqueOrThrow({ where: { id: events[1].id } });
+    expect(inbox.attempts).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,7 +1,10 @@
 import { batchOf, directDebitEvent, withdrawalEvent } from '../support/paymentEvents';
 import request from 'supertest';
 import { eventually, signedHeaders, startTestService, TestService } from '../support/testService';
+import { Queue } from 'bullmq';
+import { EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
 import { generateKeyPair } from '../../src/signature';
+import { refuseAmount666 } from '../support/refusedAmount';
 
 let harness: TestService;
 
@@ -14,7 +17,7 @@ afterAll(async () => {
 });
 
 async function eventCount(): Promise<number> {
-  return harness.prisma.webhookEvent.count();
+  return harness.projectedEvents();
 }
 
 describe('POST /webhooks/upvest', () => {
@@ -75,6 +78,7 @@ describe('POST /webhooks/upvest', () => {
     const duplicate = responses.reduce((sum, response) => sum + response.body.duplicate, 0);
     expect(accepted).toBe(3);
     expect(duplicate).toBe(8 * 3 - 3);
+    expect(await harness.prisma.webhookEvent.count({ where: { id: { in: events.map((event) => event.id) } } })).toBe(3);
     await eventually(async () => (await harness.prisma.paymentStatusHistory.count({ where: { paymentId } })) === 3);
     const row = await harness.prisma.withdrawal.findUniqueOrThrow({ where: { id: paymentId } });
     expect(row.status).toBe('CONFIRMED');
@@ -118,6 +122,87 @@ describe('POST /webhooks/upvest', () => {
     expect(reasons[0]).toMatch(/invalid WITHDRAWAL.NEW event: object.amount/);
     expect(reasons[1]).toMatch(/unknown event type WITHDRAWAL.REFUNDED/);
     await eventually(async () => harness.prisma.withdrawal.findUnique({ where: { id: 'a1f0c2d4-1111-4b2a-9c3d-000000000006' } }));
+  });
+
+  it('stores each event exactly as received: whitespace, key order, escapes and number forms kept', async () => {
+    const event = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000007' });
+    const { object, ...envelope } = event;
+    const asSent = `{ "webhook_id":"${envelope.webhook_id}" ,"type" : "${envelope.type}", "id":"${envelope.id}",
+      "created_at":"${envelope.created_at}", "score": 1.10, "big": 12345678901234567890, "note": "caf\u00e9 \ud83d\ude00",
+      "object": ${JSON.stringify(object, null, 2)} }`;
+
+    const response = await harness.deliver(`{"payload":[ ${asSent} ]}`);
+
+    expect(response.body).toEqual({ accepted: 1, duplicate: 0, ignored: 0, quarantined: 0 });
+    const [stored] = await harness.prisma.$queryRawUnsafe<Array<{ event: string }>>('SELECT event::text AS event FROM webhook_events WHERE id = $1::uuid', event.id);
+    expect(stored.event).toBe(asSent);
+    await eventually(async () => (await harness.prisma.withdrawal.findUnique({ where: { id: event.object.id as string } })) !== null);
+  });
+
+  it('quarantines a conflicting copy of an event inside one batch, and counts every element sent', async () => {
+    const first = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000008', object: { amount: '10.00' } });
+    const conflicting = { ...first, object: { ...first.object, amount: '99.00' } };
+
+    const response = await harness.deliver(batchOf(first, { ...first }, conflicting));
+
+    expect(response.body).toEqual({ accepted: 1, duplicate: 1, ignored: 0, quarantined: 1 });
+    const row = await harness.prisma.quarantinedPayload.findFirstOrThrow({ where: { eventId: first.id } });
+    expect(row.reason).toBe('conflicting_duplicate');
+    expect(JSON.parse(Buffer.from(row.content).toString('utf8'))).toEqual(conflicting);
+    const projected = await eventually(async () => harness.prisma.withdrawal.findUnique({ where: { id: first.object.id as string } }));
+    expect(projected.amount.toFixed(2)).toBe('10.00');
+  });
+
+  it('quarantines a conflicting copy that arrives in a later delivery, once however often it comes; the first version stands', async () => {
+    const first = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000009', object: { amount: '10.00' } });
+    const conflicting = { ...first, object: { ...first.object, amount: '99.00' } };
+    expect((await harness.deliver(batchOf(first))).body).toMatchObject({ accepted: 1 });
+    const metricsBefore = (await request(harness.metricsUrl).get('')).text;
+
+    const later = await harness.deliver(batchOf(conflicting, withdrawalEvent()));
+    const again = await harness.deliver(batchOf(conflicting));
+    const same = await harness.deliver(batchOf(first));
+
+    expect(later.body).toEqual({ accepted: 1, duplicate: 0, ignored: 0, quarantined: 1 });
+    expect(again.body).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 });
+    expect(same.body).toEqual({ accepted: 0, duplicate: 1, ignored: 0, quarantined: 0 });
+    const rows = await harness.prisma.quarantinedPayload.findMany({ where: { eventId: first.id } });
+    expect(rows.map((row) => row.reason)).toEqual(['conflicting_duplicate']);
+    const counted = (text: string) => Number(/^upvest_webhook_conflicting_duplicates_total\{type="WITHDRAWAL.NEW"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    expect(counted((await request(harness.metricsUrl).get('')).text) - counted(metricsBefore)).toBe(1);
+    const stored = await harness.prisma.webhookEvent.findUniqueOrThrow({ where: { id: first.id } });
+    expect(stored.event).toEqual(first);
+  });
+
+  it('projects the good sibling of an event that fails for good, which waits alone in the failed set with its reason', async () => {
+    const allow = await refuseAmount666(harness, 'withdrawals');
+    try {
+      const good = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000010' });
+      const bad = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000011', object: { amount: '666.00' } });
+
+      expect((await harness.deliver(batchOf(bad, good))).body).toMatchObject({ accepted: 2 });
+
+      await eventually(async () => harness.prisma.withdrawal.findUnique({ where: { id: good.object.id as string } }));
+      const [state] = await eventually(async () => {
+        const rows = await harness.prisma.$queryRawUnsafe<Array<{ state: string; attempts: number; last_error: string }>>(
+          'SELECT state, attempts, last_error FROM webhook_inbox WHERE id = $1::uuid',
+          bad.id,
+        );
+        return rows[0]?.state === 'failed' ? rows : undefined;
+      });
+      expect(state.attempts).toBeGreaterThanOrEqual(1);
+      expect(state.last_error).toMatch(/refuse_666/);
+      const queue = new Queue(EVENTS_QUEUE_NAME, { connection: { host: '127.0.0.1', port: 6379 }, prefix: harness.redisPrefix });
+      try {
+        const failed = await queue.getFailed();
+        expect(failed.map((job) => [job.id, job.name])).toEqual([[bad.id.toLowerCase(), 'WITHDRAWAL.NEW']]);
+      } finally {
+        await queue.close();
+      }
+      expect(await harness.prisma.withdrawal.findUnique({ where: { id: bad.object.id as string } })).toBeNull();
+    } finally {
+      await allow();
+    }
   });
 
   it('acknowledges an authentic body that is not JSON and quarantines it byte for byte', async () => {

@@ -1,10 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
 import { batchOf, ProviderEvent, Status, withdrawalEvent } from '../support/paymentEvents';
+import { ServiceProcess, startServiceProcess } from '../support/serviceProcess';
 import { eventually, providerKeys, startTestService, TestService } from '../support/testService';
 
 const PAYMENTS = 1000;
@@ -27,25 +25,17 @@ afterAll(async () => {
 });
 
 /** A worker in a process of its own, so that the test can kill it like a crash would. */
-function startWorkerProcess(): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/main.ts')], {
-    env: {
-      ...process.env,
-      ROLE: 'worker',
-      PORT: '0',
-      // On the main port: a fixed metrics port could be taken by another test run.
-      METRICS_PORT: '0',
-      DATABASE_URL: api.database.url,
-      REDIS_PREFIX: api.redisPrefix,
-      MIGRATE_ON_START: 'false',
-      UPVEST_WEBHOOK_JWKS: JSON.stringify(providerKeys.jwks),
-      LOG_LEVEL: 'error',
-      // Small batches make the drain slow enough to be interrupted mid-way.
-      PROJECTION_BATCH_SIZE: '20',
-      WORKER_CONCURRENCY: '40',
-      WORKER_LOCK_DURATION_MS: '1000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+function startWorkerProcess(): Promise<ServiceProcess> {
+  return startServiceProcess({
+    ROLE: 'worker',
+    DATABASE_URL: api.database.url,
+    REDIS_PREFIX: api.redisPrefix,
+    MIGRATE_ON_START: 'false',
+    UPVEST_WEBHOOK_JWKS: JSON.stringify(providerKeys.jwks),
+    // Small batches make the drain slow enough to be interrupted mid-way.
+    PROJECTION_BATCH_SIZE: '20',
+    WORKER_CONCURRENCY: '40',
+    WORKER_LOCK_DURATION_MS: '1000',
   });
 }
 
@@ -61,32 +51,29 @@ describe('when the worker is killed mid-batch', () => {
       expect(response.status).toBe(200);
     }
 
-    const crashing = startWorkerProcess();
-    await eventually(async () => (await api.prisma.webhookEvent.count()) >= events.length / 4, 30000, 'a quarter of the events');
-    crashing.kill('SIGKILL');
-    await once(crashing, 'exit');
-    const projectedBeforeCrash = await api.prisma.webhookEvent.count();
+    const crashing = await startWorkerProcess();
+    await eventually(async () => (await api.projectedEvents()) >= events.length / 4, 30000, 'a quarter of the events');
+    await crashing.stop('SIGKILL');
+    const projectedBeforeCrash = await api.projectedEvents();
     expect(projectedBeforeCrash).toBeLessThan(events.length);
     expect((await queue.getJobCounts('active')).active).toBeGreaterThan(0);
 
-    const successor = startWorkerProcess();
+    const successor = await startWorkerProcess();
     try {
       await eventually(
         async () => {
           const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'failed');
-          return counts.wait + counts.active + counts.delayed === 0 && (await api.prisma.webhookEvent.count()) === events.length;
+          return counts.wait + counts.active + counts.delayed === 0 && (await api.projectedEvents()) === events.length;
         },
         60000,
         'the queue to drain',
       );
     } finally {
-      successor.kill('SIGTERM');
+      expect(await successor.stop('SIGTERM')).toBe(0);
     }
-    const [exitCode] = await once(successor, 'exit');
-    expect(exitCode).toBe(0);
 
     expect(await queue.getJobCounts('failed')).toEqual({ failed: 0 });
-    expect(await api.prisma.webhookEvent.count()).toBe(events.length);
+    expect(await api.projectedEvents()).toBe(events.length);
     expect(await api.prisma.paymentStatusHistory.count()).toBe(events.length);
     expect(await api.prisma.withdrawal.count()).toBe(PAYMENTS);
     expect(await api.prisma.withdrawal.count({ where: { status: 'CONFIRMED' } })).toBe(PAYMENTS);

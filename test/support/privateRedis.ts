@@ -7,10 +7,14 @@ import IORedis from 'ioredis';
 export class PrivateRedis {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly settings: string[],
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  /** `settings`: more redis-server arguments, e.g. ['--maxmemory-policy', 'allkeys-lru']. */
+  static async start(settings: string[] = []): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), settings);
     await redis.start();
     return redis;
   }
@@ -20,7 +24,8 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    // No persistence: a restart comes back empty, as a Redis that lost its data does.
+    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.settings], {
       stdio: 'ignore',
     });
     const probe = new IORedis(this.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
@@ -37,6 +42,15 @@ export class PrivateRedis {
     if (child === undefined || child.exitCode !== null) return;
     child.kill('SIGCONT');
     child.kill('SIGTERM');
+    await once(child, 'exit');
+    this.process = undefined;
+  }
+
+  /** Kills it with SIGKILL, as a crash would: everything it held is gone. */
+  async crash(): Promise<void> {
+    const child = this.process;
+    if (child === undefined || child.exitCode !== null) return;
+    child.kill('SIGKILL');
     await once(child, 'exit');
     this.process = undefined;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { migrateDatabase } from '../../src/database/migrations';
+import { Migration, migrateDatabase, readMigrations } from '../../src/database/migrations';
 
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432';
 
@@ -9,11 +9,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database of its own for one test file, so that runs never collide. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh database of its own for one test file, so that runs never collide; migrated (by default all the way). */
+export async function createTestDatabase(migrations: Migration[] = readMigrations()): Promise<TestDatabase> {
   const name = `upvest_webhooks_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const url = `${SERVER_URL}/${name}`;
-  await migrateDatabase(url);
+  await migrateDatabase(url, migrations);
   return {
     url,
     async drop() {

@@ -16,6 +16,8 @@ export interface TestService {
   prisma: PrismaClient;
   database: TestDatabase;
   redisPrefix: string;
+  /** Events in webhook_events that the worker has projected (the inbox also holds those waiting). */
+  projectedEvents(): Promise<number>;
   /** POSTs a body to the webhook endpoint, signed like the provider signs. */
   deliver(body: string, options?: { keyPair?: KeyPair; headers?: Record<string, string> }): Promise<request.Response>;
   stop(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startTestService(
     prisma,
     database,
     redisPrefix,
+    projectedEvents: () => prisma.webhookEvent.count({ where: { processedAt: { not: null } } }),
     deliver(body, options = {}) {
       return request(baseUrl)
         .post('/webhooks/upvest')

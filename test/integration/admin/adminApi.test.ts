@@ -125,11 +125,18 @@ describe('failed jobs', () => {
     expect((await get('/admin/jobs/failed?offset=-1')).status).toBe(400);
   });
 
-  it('inspects one job with its data and stack trace', async () => {
+  it('inspects one job with its data, its stack trace and its event as the inbox holds it', async () => {
     const response = await get(`/admin/jobs/${directDebit.id}`);
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ id: directDebit.id, state: 'failed', type: 'DIRECT_DEBIT.NEW', data: { event: directDebit } });
+    expect(response.body).toMatchObject({
+      id: directDebit.id,
+      state: 'failed',
+      type: 'DIRECT_DEBIT.NEW',
+      data: { events: [{ id: directDebit.id, type: 'DIRECT_DEBIT.NEW' }] },
+      inbox: { state: 'failed', event: directDebit, lastError: expect.stringMatching(/refuse_666/) },
+    });
+    expect(response.body.inbox.attempts).toBeGreaterThanOrEqual(1);
     expect(response.body.stacktrace.join('\n')).toMatch(/UnrecoverableError|refuse_666/);
     expect((await get('/admin/jobs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
@@ -317,9 +324,14 @@ describe('setting a failed job aside into quarantine', () => {
     expect(row.amount.toFixed(2)).toBe('666.00');
   });
 
-  it('answers 409 for a job that is not failed, and 404 for an unknown one', async () => {
-    await eventually(async () => (await admin.eventsQueue.getJobState(event.id)) === 'completed');
-    expect((await post(`/admin/jobs/${event.id}/quarantine`)).status).toBe(409);
+  it('answers 409 for a job that is not failed or not the job of one event, and 404 for an unknown one', async () => {
+    const projected = withdrawalEvent();
+    const done = await admin.eventsQueue.add(projected.type, { events: [{ id: projected.id, type: projected.type }] }, { jobId: projected.id });
+    await eventually(async () => (await done.getState()) === 'completed');
+    const batch = await admin.eventsQueue.add('batch', { events: [] }, { jobId: 'batch-of-nothing' });
+
+    expect((await post(`/admin/jobs/${projected.id}/quarantine`)).body).toMatchObject({ status: 409, title: 'Job not failed' });
+    expect((await post(`/admin/jobs/${batch.id}/quarantine`)).body).toMatchObject({ status: 409, title: 'Not an event job' });
     expect((await post('/admin/jobs/00000000-0000-4000-8000-000000000000/quarantine')).status).toBe(404);
   });
 });

@@ -51,7 +51,7 @@ describe('npm run cli -- jobs', () => {
     const shown = await cli('jobs', 'show', events[0].id);
 
     expect(shown.code).toBe(0);
-    expect(JSON.parse(shown.out)).toMatchObject({ id: events[0].id, state: 'failed', data: { event: events[0] } });
+    expect(JSON.parse(shown.out)).toMatchObject({ id: events[0].id, state: 'failed', inbox: { state: 'failed', event: events[0] } });
     expect((await cli('jobs', 'show', 'no-such-job')).code).toBe(3);
   });
 

@@ -5,13 +5,19 @@ import { Queue } from 'bullmq';
 import express, { ErrorRequestHandler, Express } from 'express';
 import { Redis } from 'ioredis';
 import { createAdminRouter } from '../../../src/admin/createAdminRouter';
+import { openDatabase } from '../../../src/database/prismaClient';
+import { InboxStore } from '../../../src/inbox/InboxStore';
 import { BatchIngestor } from '../../../src/ingest/BatchIngestor';
 import { createLogger } from '../../../src/logging/logger';
 import { defaultJobOptions, EVENTS_QUEUE_NAME } from '../../../src/queue/jobs';
+import { ProjectionJobs } from '../../../src/queue/ProjectionJobs';
 import { createRedisConnection } from '../../../src/queue/redisConnection';
 import { RECONCILIATION_QUEUE_NAME } from '../../../src/reconciliation/ReconciliationScheduler';
 import { batchOf, ProviderEvent, withdrawalEvent } from '../../support/paymentEvents';
+import { refuseAmount666 } from '../../support/refusedAmount';
 import { eventually, startTestService, TestService } from '../../support/testService';
+
+export { refuseAmount666 };
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 export const AUTHORIZED = { Authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -35,7 +41,10 @@ export async function startAdminHarness(): Promise<AdminHarness> {
   const eventsQueue = new Queue(EVENTS_QUEUE_NAME, { connection, prefix: harness.redisPrefix, defaultJobOptions: defaultJobOptions(50) });
   const reconciliationQueue = new Queue(RECONCILIATION_QUEUE_NAME, { connection, prefix: harness.redisPrefix });
   await eventsQueue.waitUntilReady();
-  const ingestor = new BatchIngestor(eventsQueue, connection, { prefix: harness.redisPrefix, dedupTtlSeconds: 3600, timeoutMs: 2000 });
+  const database = openDatabase(harness.database.url, 2);
+  const inbox = new InboxStore(database.pool);
+  const logger = createLogger('error', true);
+  const ingestor = new BatchIngestor(inbox, new ProjectionJobs(eventsQueue, connection), { timeoutMs: 2000, logger });
   const app = express();
   app.use(
     '/admin',
@@ -44,8 +53,9 @@ export async function startAdminHarness(): Promise<AdminHarness> {
       queues: [eventsQueue, reconciliationQueue],
       eventsQueue,
       prisma: harness.prisma,
+      inbox,
       ingestor,
-      logger: createLogger('error', true),
+      logger,
     }),
   );
   const failLoudly: ErrorRequestHandler = (error, _request, response, _next) => {
@@ -68,23 +78,13 @@ export async function startAdminHarness(): Promise<AdminHarness> {
         server.closeAllConnections();
         await new Promise((resolve) => server?.close(resolve));
       }
+      await ingestor.drain();
       await eventsQueue.close();
       await reconciliationQueue.close();
       connection.disconnect();
+      await database.close();
       await harness.stop();
     },
-  };
-}
-
-/**
- * Makes every event whose amount is 666.00 violate a constraint of its table: its job then fails
- * for good at once, as a job with data the database refuses would. Returns what lifts it: the fix.
- */
-export async function refuseAmount666(harness: TestService, table: 'withdrawals' | 'direct_debits'): Promise<() => Promise<void>> {
-  const column = table === 'withdrawals' ? 'amount' : 'cash_amount';
-  await harness.prisma.$executeRawUnsafe(`ALTER TABLE ${table} ADD CONSTRAINT refuse_666 CHECK (${column} <> 666.00) NOT VALID`);
-  return async () => {
-    await harness.prisma.$executeRawUnsafe(`ALTER TABLE ${table} DROP CONSTRAINT refuse_666`);
   };
 }
 

@@ -56,9 +56,10 @@ describe('loadConfig', () => {
       expect(config.upvestApi).toBeUndefined();
       expect(config.reconciliation).toEqual({ intervalMs: 600 * 1000, staleAfterSeconds: 3600, maxPaymentsPerRun: 500 });
       expect(config.signature).toEqual({ baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: false });
-      expect(config.ingest).toEqual({ timeoutMs: 2000, retryAfterSeconds: 5, dedupTtlSeconds: 7 * 24 * 3600 });
+      expect(config.ingest).toEqual({ timeoutMs: 2000, retryAfterSeconds: 5 });
+      expect(config.inbox).toEqual({ sweepIntervalMs: 30 * 1000, sweepAfterSeconds: 60 });
       expect(config.worker).toEqual({
-        concurrency: 1000,
+        concurrency: 50,
         batchSize: 500,
         batchWaitMs: 10,
         attempts: 50,
@@ -164,6 +165,8 @@ describe('loadConfig', () => {
       ['SIGNATURE_BASE_FORMAT', 'v7'],
       ['SIGNATURE_CLOCK_SKEW_SECONDS', '-5'],
       ['INGEST_TIMEOUT_MS', '10'],
+      ['INBOX_SWEEP_INTERVAL_SECONDS', '0'],
+      ['INBOX_SWEEP_AFTER_SECONDS', 'soon'],
       ['PROJECTION_BATCH_SIZE', '0'],
       ['UPVEST_BASE_URL', 'ftp://sandbox.upvest.co'],
       ['UPVEST_BASE_URL', 'sandbox.upvest.co'],

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { classifyBatch } from '../../../src/ingest/classifyBatch';
+import { classifyBatch, CONFLICTING_DUPLICATE } from '../../../src/ingest/classifyBatch';
 import { batchBody, directDebitEvent, uuid, withdrawalEvent, without } from '../builders';
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
@@ -13,7 +13,7 @@ describe('classifyBatch', () => {
     ];
     const batch = classifyBatch(batchBody(...events));
 
-    expect(batch.events.map((event) => [event.id, event.type])).toEqual([
+    expect(batch.events.map(({ event }) => [event.id, event.type])).toEqual([
       [uuid(1), 'WITHDRAWAL.NEW'],
       [uuid(2), 'DIRECT_DEBIT.PROCESSING'],
       [uuid(3), 'WITHDRAWAL.CONFIRMED'],
@@ -24,7 +24,7 @@ describe('classifyBatch', () => {
 
   it('keeps the whole event, including fields it does not know', () => {
     const event = withdrawalEvent({ extra: 1, object: { taxes: [{ amount: '1.00' }], purpose_code: 'SALA' } });
-    expect(classifyBatch(batchBody(event)).events).toEqual([event]);
+    expect(classifyBatch(batchBody(event)).events).toEqual([{ event, position: 0 }]);
   });
 
   it('counts events of foreign types by type instead of rejecting them', () => {
@@ -43,7 +43,7 @@ describe('classifyBatch', () => {
         ['ORDER.FILLED', 1],
       ]),
     );
-    expect(batch.events.map((event) => event.id)).toEqual([uuid(2)]);
+    expect(batch.events.map(({ event }) => event.id)).toEqual([uuid(2)]);
     expect(batch.quarantined).toEqual([]);
   });
 
@@ -72,7 +72,7 @@ describe('classifyBatch', () => {
     const invalid = withdrawalEvent({ id: uuid(2), type: 'WITHDRAWAL.PROCESSING', object: { amount: '200.0' } });
     const batch = classifyBatch(batchBody(withdrawalEvent({ id: uuid(1) }), invalid, directDebitEvent({ id: uuid(3) })));
 
-    expect(batch.events.map((event) => event.id)).toEqual([uuid(1), uuid(3)]);
+    expect(batch.events.map(({ event }) => event.id)).toEqual([uuid(1), uuid(3)]);
     expect(batch.quarantined).toHaveLength(1);
     const [item] = batch.quarantined;
     expect(item.reason).toMatch(/^invalid WITHDRAWAL\.PROCESSING event: /);
@@ -108,7 +108,7 @@ describe('classifyBatch', () => {
   ])('quarantines %s as an event without a type', (_description, element, eventId) => {
     const batch = classifyBatch(batchBody(withdrawalEvent({ id: uuid(9) }), element));
 
-    expect(batch.events.map((event) => event.id)).toEqual([uuid(9)]);
+    expect(batch.events.map(({ event }) => event.id)).toEqual([uuid(9)]);
     expect(batch.quarantined).toHaveLength(1);
     const [item] = batch.quarantined;
     expect(item.reason).toBe('event has no string "type"');
@@ -156,19 +156,50 @@ describe('classifyBatch', () => {
     expect(classifyBatch(body).events).toHaveLength(1);
   });
 
-  it('returns an event that appears twice in one batch only once, the first copy', () => {
+  it('returns an event that appears twice in one batch once, and counts the identical copy as repeated', () => {
+    const event = withdrawalEvent({ id: uuid(1) });
+    const batch = classifyBatch(batchBody(event, withdrawalEvent({ id: uuid(2) }), { ...event }));
+
+    expect(batch.events.map(({ event: { id }, position }) => [id, position])).toEqual([
+      [uuid(1), 0],
+      [uuid(2), 1],
+    ]);
+    expect(batch.repeated.map(({ id }) => id)).toEqual([uuid(1)]);
+    expect(batch.quarantined).toEqual([]);
+  });
+
+  it('takes an identical copy with its keys in another order as repeated, not as conflicting', () => {
+    const event = withdrawalEvent({ id: uuid(1) });
+    const reordered = Object.fromEntries(Object.entries(event).reverse());
+    const batch = classifyBatch(batchBody(event, reordered));
+
+    expect(batch.repeated).toHaveLength(1);
+    expect(batch.quarantined).toEqual([]);
+  });
+
+  it('quarantines a copy of an event id with other content as a conflicting duplicate; the first copy stands', () => {
     const first = withdrawalEvent({ id: uuid(1), object: { remittance_information: 'first copy' } });
     const second = withdrawalEvent({ id: uuid(1), object: { remittance_information: 'second copy' } });
     const batch = classifyBatch(batchBody(first, withdrawalEvent({ id: uuid(2) }), second));
 
-    expect(batch.events.map((event) => event.id)).toEqual([uuid(1), uuid(2)]);
-    expect(batch.events[0].object.remittance_information).toBe('first copy');
-    expect(batch.quarantined).toEqual([]);
+    expect(batch.events.map(({ event }) => event.id)).toEqual([uuid(1), uuid(2)]);
+    expect(batch.events[0].event.object.remittance_information).toBe('first copy');
+    expect(batch.repeated).toEqual([]);
+    expect(batch.quarantined).toHaveLength(1);
+    const [item] = batch.quarantined;
+    expect(item).toMatchObject({ reason: CONFLICTING_DUPLICATE, eventId: uuid(1), eventType: 'WITHDRAWAL.NEW' });
+    expect(JSON.parse(item.content.toString('utf8'))).toEqual(second);
+  });
+
+  it('keeps the body as text for a batch, to store each event from it as received, and none for other content', () => {
+    const text = `{ "payload" : [ ${JSON.stringify(withdrawalEvent())} ] }`;
+    expect(classifyBatch(Buffer.from(text)).text).toBe(text);
+    expect(classifyBatch(Buffer.from('not json')).text).toBeUndefined();
   });
 
   it('accepts a valid copy of an event whose earlier copy was quarantined', () => {
     const batch = classifyBatch(batchBody(withdrawalEvent({ id: uuid(1), object: { amount: 'x' } }), withdrawalEvent({ id: uuid(1) })));
-    expect(batch.events.map((event) => event.id)).toEqual([uuid(1)]);
+    expect(batch.events.map(({ event }) => event.id)).toEqual([uuid(1)]);
     expect(batch.quarantined).toHaveLength(1);
   });
 
@@ -185,7 +216,8 @@ describe('classifyBatch', () => {
       ),
     );
 
-    expect(batch.events.map((event) => event.id)).toEqual([uuid(1), uuid(7)]);
+    expect(batch.events.map(({ event }) => event.id)).toEqual([uuid(1), uuid(7)]);
+    expect(batch.repeated.map(({ id }) => id)).toEqual([uuid(1)]);
     expect(batch.ignored).toEqual(new Map([['USER.CREATED', 1]]));
     expect(batch.quarantined.map((item) => item.eventId)).toEqual([uuid(3), uuid(4), uuid(6)]);
   });

@@ -20,11 +20,14 @@ describe('Metrics', () => {
     expect(names).toEqual([
       'upvest_dependency_errors_total',
       'upvest_http_request_duration_seconds',
+      'upvest_inbox_requeued_events_total',
       'upvest_projection_job_attempts_total',
       'upvest_projection_lag_seconds',
       'upvest_queue_jobs',
       'upvest_reconciliation_corrected_total',
       'upvest_reconciliation_oldest_non_final_seconds',
+      'upvest_redis_maxmemory_policy',
+      'upvest_webhook_conflicting_duplicates_total',
       'upvest_webhook_events_total',
       'upvest_webhook_signature_failures_total',
     ]);

@@ -1,41 +1,42 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { BatchIngestor, IngestMetrics, IngestOutcome } from '../../../src/ingest/BatchIngestor';
-import { classifyBatch } from '../../../src/ingest/classifyBatch';
+import { BatchIngestor, IngestMetrics, IngestOutcome, IngestUnavailableError } from '../../../src/ingest/BatchIngestor';
+import { classifyBatch, ClassifiedBatch } from '../../../src/ingest/classifyBatch';
+import { InboxStore, ReceivedBatch } from '../../../src/inbox/InboxStore';
+import { createLogger } from '../../../src/logging/logger';
+import { ProjectionJobs } from '../../../src/queue/ProjectionJobs';
 import { batchBody, directDebitEvent, uuid, withdrawalEvent } from '../builders';
 
-const PREFIX = 'test';
-const marker = (id: string) => `${PREFIX}:seen-event:${id}`;
-
 /**
- * Stands in for Redis: markers in `seen` exist before the delivery; a SET NX on a marker in
- * `takenConcurrently` loses against another delivery of the same event.
+ * Stands in for the inbox: `stored` holds the events it had before the delivery (by lower-case
+ * id, as JSON text); content hashes in `quarantinedBefore` are not added to quarantine again.
  */
-function fakeRedis(seen: Set<string>, takenConcurrently: Set<string> = new Set(), failing = false): Redis {
+function fakeInbox(stored: Map<string, string> = new Map(), quarantinedBefore: Set<string> = new Set(), failure?: Error): InboxStore {
+  const newContent = (hashes: string[]) => new Set(hashes.filter((hash) => !quarantinedBefore.has(hash)));
   return {
-    mget: async (keys: string[]) => {
-      if (failing) throw new Error('Connection is closed.');
-      return keys.map((key) => (seen.has(key) ? '1' : null));
-    },
-    pipeline: () => {
-      const keys: string[] = [];
-      const pipeline = {
-        set: (key: string) => {
-          keys.push(key);
-          return pipeline;
-        },
-        exec: async () => keys.map((key) => [null, takenConcurrently.has(key) ? null : 'OK']),
+    receive: async (batch: ClassifiedBatch): Promise<ReceivedBatch> => {
+      if (failure !== undefined) throw failure;
+      return {
+        added: new Set(batch.events.map(({ event }) => event.id.toLowerCase()).filter((key) => !stored.has(key))),
+        quarantined: newContent(batch.quarantined.map((item) => item.contentSha256)),
       };
-      return pipeline;
     },
-  } as unknown as Redis;
+    storedEvents: async (ids: string[]) => new Map(ids.map((id) => id.toLowerCase()).flatMap((key) => (stored.has(key) ? [[key, stored.get(key) as string]] : []))),
+    quarantine: async (items: Array<{ contentSha256: string }>) => newContent(items.map((item) => item.contentSha256)),
+  } as unknown as InboxStore;
 }
 
-const fakeQueue = { addBulk: async () => [] } as unknown as Queue;
+function fakeJobs(failing = false): ProjectionJobs {
+  return {
+    addBatch: async () => {
+      if (failing) throw new Error('Stream is not writeable');
+    },
+  } as unknown as ProjectionJobs;
+}
 
 /** Records what the ingestor reports, summed by type and outcome. */
 class RecordingMetrics implements IngestMetrics {
   readonly counts = new Map<string, number>();
+  readonly conflicts: string[] = [];
+  readonly dependencyErrors: string[] = [];
   calls = 0;
 
   webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void {
@@ -44,20 +45,27 @@ class RecordingMetrics implements IngestMetrics {
     this.counts.set(key, (this.counts.get(key) ?? 0) + count);
   }
 
-  redisErrors = 0;
+  conflictingDuplicate(type: string): void {
+    this.conflicts.push(type);
+  }
 
-  dependencyError(): void {
-    this.redisErrors += 1;
+  dependencyError(dependency: string): void {
+    this.dependencyErrors.push(dependency);
   }
 }
 
 const context = { requestId: 'request-1', receivedAt: new Date('2026-11-22T10:00:00Z') };
+const logger = createLogger('error', true);
 
-describe('BatchIngestor metrics', () => {
-  it('reports every event of an acknowledged batch once, by type and outcome, and answers the same counts as before', async () => {
+function ingestor(inbox: InboxStore, metrics: IngestMetrics, jobs = fakeJobs()): BatchIngestor {
+  return new BatchIngestor(inbox, jobs, { timeoutMs: 1000, logger, metrics });
+}
+
+describe('BatchIngestor counts and metrics', () => {
+  it('reports every event of a committed batch once, by type and outcome, in counts that add up to the events sent', async () => {
     const fresh = [1, 2, 3].map((n) => withdrawalEvent({ id: uuid(n) }));
-    const alreadySeen = withdrawalEvent({ id: uuid(4), type: 'WITHDRAWAL.PROCESSING' });
-    const lostRace = directDebitEvent({ id: uuid(5) });
+    const alreadyStored = withdrawalEvent({ id: uuid(4), type: 'WITHDRAWAL.PROCESSING' });
+    const conflicting = directDebitEvent({ id: uuid(5), object: { remittance_information: 'another version' } });
     const confirmed = directDebitEvent({ id: uuid(6), type: 'DIRECT_DEBIT.CONFIRMED' });
     const foreign = [
       { id: uuid(7), type: 'USER.CREATED' },
@@ -66,48 +74,88 @@ describe('BatchIngestor metrics', () => {
     ];
     const unknownStatus = withdrawalEvent({ id: uuid(10), type: 'WITHDRAWAL.REFUNDED' });
     const noType = { id: uuid(11) };
-    const batch = classifyBatch(batchBody(...fresh, alreadySeen, lostRace, confirmed, ...foreign, unknownStatus, noType));
+    const sent = [...fresh, alreadyStored, conflicting, confirmed, ...foreign, unknownStatus, noType, fresh[0]];
+    const stored = new Map([
+      [uuid(4), JSON.stringify(alreadyStored)],
+      [uuid(5), JSON.stringify(directDebitEvent({ id: uuid(5) }))],
+    ]);
     const metrics = new RecordingMetrics();
-    const ingestor = new BatchIngestor(fakeQueue, fakeRedis(new Set([marker(uuid(4))]), new Set([marker(uuid(5))])), {
-      prefix: PREFIX,
-      dedupTtlSeconds: 60,
-      timeoutMs: 1000,
-      metrics,
-    });
 
-    const counts = await ingestor.ingest(batch, context);
+    const { counts, quarantined } = await ingestor(fakeInbox(stored), metrics).ingest(classifyBatch(batchBody(...sent)), context);
 
-    expect(counts).toEqual({ accepted: 4, duplicate: 2, ignored: 3, quarantined: 2 });
+    expect(counts).toEqual({ accepted: 4, duplicate: 2, ignored: 3, quarantined: 3 });
+    expect(counts.accepted + counts.duplicate + counts.ignored + counts.quarantined).toBe(sent.length);
+    expect(quarantined.map((item) => item.reason)).toEqual(['unknown event type WITHDRAWAL.REFUNDED', 'event has no string "type"', 'conflicting_duplicate']);
     expect(Object.fromEntries(metrics.counts)).toEqual({
       'WITHDRAWAL.NEW accepted': 3,
+      'WITHDRAWAL.NEW duplicate': 1,
       'WITHDRAWAL.PROCESSING duplicate': 1,
-      'DIRECT_DEBIT.NEW duplicate': 1,
       'DIRECT_DEBIT.CONFIRMED accepted': 1,
       'USER.CREATED ignored': 2,
       'ORDER.FILLED ignored': 1,
       'WITHDRAWAL.REFUNDED quarantined': 1,
       '(none) quarantined': 1,
+      'DIRECT_DEBIT.NEW quarantined': 1,
     });
-    // One call per type and outcome (and per quarantined item), not per event.
-    expect(metrics.calls).toBe(8);
+    expect(metrics.conflicts).toEqual(['DIRECT_DEBIT.NEW']);
+  });
+
+  it('counts a conflicting copy quarantined before as quarantined again, but reports and returns it only the first time', async () => {
+    const event = withdrawalEvent({ id: uuid(1), object: { amount: '1.00' } });
+    const stored = new Map([[uuid(1), JSON.stringify(withdrawalEvent({ id: uuid(1) }))]]);
+    const batch = classifyBatch(batchBody(event));
+    const first = new RecordingMetrics();
+    const { quarantined } = await ingestor(fakeInbox(stored), first).ingest(batch, context);
+    const again = new RecordingMetrics();
+
+    const retried = await ingestor(fakeInbox(stored, new Set(quarantined.map((item) => item.contentSha256))), again).ingest(batch, context);
+
+    expect(retried.counts).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 });
+    expect(retried.quarantined).toEqual([]);
+    expect(first.conflicts).toEqual(['WITHDRAWAL.NEW']);
+    expect(again.conflicts).toEqual([]);
   });
 
   it('reports a body that is not a batch as one quarantined item without a type', async () => {
     const metrics = new RecordingMetrics();
-    const ingestor = new BatchIngestor(fakeQueue, fakeRedis(new Set()), { prefix: PREFIX, dedupTtlSeconds: 60, timeoutMs: 1000, metrics });
 
-    await ingestor.ingest(classifyBatch(Buffer.from('not json')), context);
+    await ingestor(fakeInbox(), metrics).ingest(classifyBatch(Buffer.from('not json')), context);
 
     expect(Object.fromEntries(metrics.counts)).toEqual({ '(none) quarantined': 1 });
   });
 
-  it('reports no events for a batch Redis did not confirm (its retry is counted), but one Redis error', async () => {
+  it('reports no events for a delivery Postgres did not commit (its retry is counted), but one Postgres error', async () => {
     const metrics = new RecordingMetrics();
-    const ingestor = new BatchIngestor(fakeQueue, fakeRedis(new Set(), new Set(), true), { prefix: PREFIX, dedupTtlSeconds: 60, timeoutMs: 1000, metrics });
+    const inbox = fakeInbox(new Map(), new Set(), new Error('Connection terminated unexpectedly'));
 
-    await expect(ingestor.ingest(classifyBatch(batchBody(withdrawalEvent())), context)).rejects.toThrow(/Redis failed/);
+    await expect(ingestor(inbox, metrics).ingest(classifyBatch(batchBody(withdrawalEvent())), context)).rejects.toThrow(IngestUnavailableError);
 
     expect(metrics.calls).toBe(0);
-    expect(metrics.redisErrors).toBe(1);
+    expect(metrics.dependencyErrors).toEqual(['postgres']);
+  });
+
+  it('quarantines the whole body, and answers, when Postgres refuses the content itself', async () => {
+    const metrics = new RecordingMetrics();
+    const tooDeep = Object.assign(new Error('stack depth limit exceeded'), { code: '54001' });
+    const body = batchBody(withdrawalEvent({ id: uuid(1) }), { id: uuid(2), type: 'USER.CREATED' });
+
+    const { counts, quarantined } = await ingestor(fakeInbox(new Map(), new Set(), tooDeep), metrics).ingest(classifyBatch(body), context);
+
+    expect(counts).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 });
+    expect(quarantined).toHaveLength(1);
+    expect(quarantined[0].reason).toBe('the inbox refused the batch: stack depth limit exceeded');
+    expect(quarantined[0].content.equals(body)).toBe(true);
+    expect(Object.fromEntries(metrics.counts)).toEqual({ '(none) quarantined': 1 });
+  });
+
+  it('answers with the counts when Redis does not take the job, and counts one Redis error', async () => {
+    const metrics = new RecordingMetrics();
+    const subject = ingestor(fakeInbox(), metrics, fakeJobs(true));
+
+    const { counts } = await subject.ingest(classifyBatch(batchBody(withdrawalEvent())), context);
+    await subject.drain();
+
+    expect(counts).toMatchObject({ accepted: 1 });
+    expect(metrics.dependencyErrors).toEqual(['redis']);
   });
 });
