@@ -4,8 +4,8 @@ import { SignatureVerificationError, verifyWebhookSignature } from '../src/signa
 
 /**
  * The floor the service is compared against: a plain node:http server, one process, that reads
- * the body, verifies the signature exactly as the service does and answers 200. No Express, no
- * parsing of events, no Redis. Configured like the service, through the same environment
+ * the body, verifies the signature exactly as the service does, parses the JSON and answers 200.
+ * No Express, no validation of events, no Postgres, no Redis. Configured like the service, through the same environment
  * variables and loadConfig, so that path, keys and signature options (v6, 60 s clock skew, no
  * maximum age) are the service's defaults and cannot drift from them.
  * GET /readyz answers 200 so that serviceProcess.ts can wait for it like for the service.
@@ -37,7 +37,8 @@ async function answer(request: http.IncomingMessage, body: Buffer): Promise<[num
     if (error instanceof SignatureVerificationError) return [401, { error: error.message }];
     throw error;
   }
-  return [200, { verified: true }];
+  const { payload } = JSON.parse(body.toString('utf8')) as { payload: unknown[] };
+  return [200, { verified: true, events: payload.length }];
 }
 
 function send(response: http.ServerResponse, status: number, body: object): void {

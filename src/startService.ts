@@ -11,6 +11,7 @@ import { APPLIED_MIGRATIONS_SQL, migrateDatabase, pendingMigrationNames, readMig
 import { openDatabase, PrismaClient } from './database/prismaClient';
 import { createApp } from './http/createApp';
 import { ReadinessCheck } from './http/healthRoutes';
+import { InboxCommitter } from './inbox/InboxCommitter';
 import { InboxStore } from './inbox/InboxStore';
 import { InboxSweeper } from './inbox/InboxSweeper';
 import { BatchIngestor } from './ingest/BatchIngestor';
@@ -74,7 +75,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     }
     const verifyOptions = { keys, ...config.signature };
     const verify = (message: SignedMessage & { body: Buffer }) => verifyWebhookSignature(message, verifyOptions);
-    const ingestor = new BatchIngestor(inbox, jobs, { timeoutMs: config.ingest.timeoutMs, logger, metrics });
+    const committer = new InboxCommitter(inbox, jobs, { logger, onJobNotQueued: () => metrics.dependencyError('redis') });
+    const ingestor = new BatchIngestor(committer, inbox, { timeoutMs: config.ingest.timeoutMs, metrics });
     webhook = {
       path: config.webhook.path,
       bodyLimitBytes: config.webhook.bodyLimitBytes,
@@ -84,7 +86,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       ingestor,
     };
     // The jobs of the deliveries answered last are queued before Redis is let go.
-    closers.push(() => ingestor.drain());
+    closers.push(() => committer.drain());
     // Both operate on the same HTTP port as the webhook; the Helm ingress exposes only the webhook path.
     if (config.adminToken !== undefined) {
       const reconciliationQueue = openQueue(RECONCILIATION_QUEUE_NAME, producer, config, logger);

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { Config } from '../config/config';
 import { migrateDatabase } from '../database/migrations';
 import { Database, openDatabase } from '../database/prismaClient';
+import { InboxCommitter } from '../inbox/InboxCommitter';
 import { InboxStore } from '../inbox/InboxStore';
 import { BatchIngestor } from '../ingest/BatchIngestor';
 import { Logger } from '../logging/logger';
@@ -51,11 +52,12 @@ export async function withOperations<T>(config: Config, use: (operations: Operat
 /** Runs `use` with an ingestor that receives content exactly like the webhook endpoint; its jobs are queued before it returns. */
 export async function withIngest<T>(config: Config, logger: Logger, use: (operations: Operations & { ingestor: BatchIngestor }) => Promise<T>): Promise<T> {
   return withOperations(config, async (operations) => {
-    const ingestor = new BatchIngestor(operations.inbox, operations.jobs, { timeoutMs: config.ingest.timeoutMs, logger });
+    const committer = new InboxCommitter(operations.inbox, operations.jobs, { logger });
+    const ingestor = new BatchIngestor(committer, operations.inbox, { timeoutMs: config.ingest.timeoutMs });
     try {
       return await use({ ...operations, ingestor });
     } finally {
-      await ingestor.drain();
+      await committer.drain();
     }
   });
 }

@@ -1,15 +1,15 @@
 import { Pool } from 'pg';
 import { canonicalTimestamp } from '../events/timestamps';
-import { PaymentEvent } from '../events/upvestEvents';
-import { ClassifiedBatch, QuarantineItem } from '../ingest/classifyBatch';
+import { eventKey, PaymentEvent } from '../events/upvestEvents';
+import { BatchEvent, ClassifiedBatch } from '../ingest/classifyBatch';
 import { JobEvent } from '../queue/jobs';
-import { quarantineRecords, quarantineRecordsSelect, quarantineSql, setAsideSql } from '../quarantine/QuarantineStore';
+import { QuarantinedContent, quarantineRecords, quarantineRecordsSelect, quarantineSql, setAsideSql } from '../quarantine/QuarantineStore';
 
-/** When and in which request content arrived, and the job that is to project its events. */
-export interface InboxContext {
+/** A classified delivery: its content, when it arrived and in which request. */
+export interface Delivery {
+  batch: ClassifiedBatch;
   requestId: string;
   receivedAt: Date;
-  jobId: string;
 }
 
 export interface ReceivedBatch {
@@ -39,29 +39,41 @@ export interface PendingJob {
   events: number;
 }
 
-// One statement, so one transaction: the new events, each sliced out of the body exactly as
-// received, and the batch's quarantined content are committed together or not at all. $1 holds
-// one record per element of "payload" up to the last event to store, {} for the others, so that
-// ROWS FROM can pair each record with its element.
-const RECEIVE_SQL = `WITH incoming AS (
-    SELECT x.id, x.type, x.webhook_id, x.created_at, x.event
+/**
+ * One statement, so one transaction, for several deliveries: their new events, each sliced out of
+ * its body exactly as received, and their quarantined content are committed together or not at
+ * all. Per delivery, four parameters: one record per element of "payload" up to the last event to
+ * store ({} for the others, so that ROWS FROM pairs each record with its element), the body, the
+ * request id and the time received. Then the job id and the quarantine records.
+ */
+function receiveSql(deliveries: number): string {
+  const incoming = Array.from({ length: deliveries }, (_, index) => {
+    const [records, body, requestId, receivedAt] = [1, 2, 3, 4].map((offset) => `$${index * 4 + offset}`);
+    return `SELECT x.id, x.type, x.webhook_id, x.created_at, x.event, ${requestId}::text AS request_id, ${receivedAt}::timestamptz AS received_at
     FROM ROWS FROM (
-      json_to_recordset($1::json) AS (id uuid, type text, webhook_id uuid, created_at timestamptz),
-      json_array_elements($2::json -> 'payload')
+      json_to_recordset(${records}::json) AS (id uuid, type text, webhook_id uuid, created_at timestamptz),
+      json_array_elements(${body}::json -> 'payload')
     ) AS x(id, type, webhook_id, created_at, event)
-    WHERE x.id IS NOT NULL
+    WHERE x.id IS NOT NULL`;
+  });
+  const [jobId, quarantine] = [deliveries * 4 + 1, deliveries * 4 + 2].map((number) => `$${number}`);
+  return `WITH incoming AS (
+    ${incoming.join('\n    UNION ALL\n    ')}
   ),
   added AS (
     INSERT INTO webhook_events (id, type, webhook_id, created_at, received_at, event, request_id, job_id)
-    SELECT id, type, webhook_id, created_at, $3, event, $4, $5 FROM incoming
+    SELECT id, type, webhook_id, created_at, received_at, event, request_id, ${jobId} FROM incoming
     ON CONFLICT (id) DO NOTHING
     RETURNING id
   ),
-  quarantined AS (${quarantineSql(quarantineRecordsSelect('$6', '$4', '$3'))})
+  quarantined AS (${quarantineSql(quarantineRecordsSelect(quarantine))})
 SELECT (SELECT coalesce(json_agg(id), '[]') FROM added) AS added,
        (SELECT coalesce(json_agg(content_sha256), '[]') FROM quarantined) AS quarantined`;
+}
 
-const QUARANTINE_SQL = `WITH added AS (${quarantineSql(quarantineRecordsSelect('$1', '$2', '$3'))})
+const RECEIVE_SQL: string[] = [];
+
+const QUARANTINE_SQL = `WITH added AS (${quarantineSql(quarantineRecordsSelect('$1'))})
 SELECT coalesce(json_agg(content_sha256), '[]') AS quarantined FROM added`;
 
 // What an empty batch text stands for when only quarantined content is stored.
@@ -76,31 +88,52 @@ const NO_EVENTS = '{"payload":[]}';
 export class InboxStore {
   constructor(private readonly pool: Pool) {}
 
-  /** Commits the batch's events that are new, and its quarantined content, in one transaction. */
-  async receive(batch: ClassifiedBatch, context: InboxContext): Promise<ReceivedBatch> {
-    if (batch.events.length === 0 && batch.quarantined.length === 0) return { added: new Set(), quarantined: new Set() };
+  /**
+   * Commits the deliveries' events that are new, and their quarantined content, in one
+   * transaction; rows name `jobId` as the job that is to project them. Answers per delivery.
+   */
+  async receive(deliveries: Delivery[], jobId: string): Promise<ReceivedBatch[]> {
+    // An event id in several deliveries is offered by the first only, so that who added it is certain.
+    const offered = new Set<string>();
+    const stored = deliveries.map(({ batch }) =>
+      batch.events.filter(({ event }) => {
+        const key = eventKey(event.id);
+        if (offered.has(key)) return false;
+        offered.add(key);
+        return true;
+      }),
+    );
+    if (offered.size === 0 && deliveries.every(({ batch }) => batch.quarantined.length === 0)) {
+      return deliveries.map(() => ({ added: new Set(), quarantined: new Set() }));
+    }
+    const values = deliveries.flatMap(({ batch, requestId, receivedAt }, index) => [
+      eventRecords(stored[index]),
+      stored[index].length > 0 ? batch.text : NO_EVENTS,
+      requestId,
+      receivedAt,
+    ]);
+    values.push(jobId, quarantineRecords(deliveries.flatMap(({ batch, requestId, receivedAt }) => batch.quarantined.map((item) => ({ ...item, requestId, receivedAt })))));
+    RECEIVE_SQL[deliveries.length] ??= receiveSql(deliveries.length);
     const { rows } = await this.pool.query<{ added: string[]; quarantined: string[] }>({
-      name: 'inbox-receive',
-      text: RECEIVE_SQL,
-      values: [
-        eventRecords(batch),
-        batch.events.length > 0 ? batch.text : NO_EVENTS,
-        context.receivedAt,
-        context.requestId,
-        context.jobId,
-        quarantineRecords(batch.quarantined),
-      ],
+      name: `inbox-receive-${deliveries.length}`,
+      text: RECEIVE_SQL[deliveries.length],
+      values,
     });
-    return { added: new Set(rows[0].added), quarantined: new Set(rows[0].quarantined) };
+    const added = new Set(rows[0].added);
+    const quarantined = new Set(rows[0].quarantined);
+    return deliveries.map(({ batch }, index) => ({
+      added: new Set(stored[index].map(({ event }) => eventKey(event.id)).filter((key) => added.has(key))),
+      quarantined: new Set(batch.quarantined.map((item) => item.contentSha256).filter((hash) => quarantined.has(hash))),
+    }));
   }
 
   /** Quarantines content on its own statement; returns the content hashes it added. */
-  async quarantine(items: QuarantineItem[], context: Omit<InboxContext, 'jobId'>): Promise<Set<string>> {
+  async quarantine(items: QuarantinedContent[]): Promise<Set<string>> {
     if (items.length === 0) return new Set();
     const { rows } = await this.pool.query<{ quarantined: string[] }>({
       name: 'inbox-quarantine',
       text: QUARANTINE_SQL,
-      values: [quarantineRecords(items), context.requestId, context.receivedAt],
+      values: [quarantineRecords(items)],
     });
     return new Set(rows[0].quarantined);
   }
@@ -230,11 +263,11 @@ const SWEEPER_LOCK_ID = 851_306_427;
 
 const NOT_STORED = {};
 
-/** The first parameter of RECEIVE_SQL: a record per payload element up to the last event. */
-function eventRecords(batch: ClassifiedBatch): string {
-  const last = batch.events.length === 0 ? -1 : batch.events[batch.events.length - 1].position;
+/** A delivery's records for receiveSql: one per payload element up to the last event to store. */
+function eventRecords(events: BatchEvent[]): string {
+  const last = events.length === 0 ? -1 : events[events.length - 1].position;
   const records: object[] = new Array(last + 1).fill(NOT_STORED);
-  for (const { event, position } of batch.events) {
+  for (const { event, position } of events) {
     records[position] = { id: event.id, type: event.type, webhook_id: event.webhook_id, created_at: canonicalTimestamp(event.created_at) };
   }
   return JSON.stringify(records);

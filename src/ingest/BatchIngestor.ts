@@ -1,10 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isPermanentDatabaseError } from '../database/databaseErrors';
 import { eventKey, PaymentEvent } from '../events/upvestEvents';
-import { InboxContext, InboxStore } from '../inbox/InboxStore';
-import { Logger } from '../logging/logger';
-import { batchJobId, JobEvent } from '../queue/jobs';
-import { ProjectionJobs } from '../queue/ProjectionJobs';
+import { InboxCommitter } from '../inbox/InboxCommitter';
+import { Delivery, InboxStore, ReceivedBatch } from '../inbox/InboxStore';
 import { withTimeout } from '../shared/withTimeout';
 import { ClassifiedBatch, CONFLICTING_DUPLICATE, QuarantineItem, quarantineItem } from './classifyBatch';
 
@@ -23,8 +21,8 @@ export interface IngestMetrics {
   webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void;
   /** A copy of an event that arrived before with other content was quarantined (once per distinct copy). */
   conflictingDuplicate(type: string): void;
-  /** Postgres did not commit a delivery (it was answered 503), or Redis did not take its job (the sweeper will). */
-  dependencyError(dependency: 'postgres' | 'redis'): void;
+  /** Postgres did not commit a delivery: it was answered 503. */
+  dependencyError(dependency: 'postgres'): void;
 }
 
 export interface IngestContext {
@@ -49,7 +47,6 @@ export class IngestUnavailableError extends Error {
 export interface BatchIngestorOptions {
   /** Longest wait for Postgres to commit a delivery. */
   timeoutMs: number;
-  logger: Logger;
   metrics?: IngestMetrics;
 }
 
@@ -69,26 +66,22 @@ interface Committed {
 
 /**
  * Makes a classified delivery durable: its new events, and what is quarantined, are committed in
- * Postgres before the answer, so a 200 never depends on Redis. Only then is a job queued to
- * project them, after the answer and off its path; if Redis does not take it, the inbox sweeper
- * queues the events later. Each delivery's rows name the job that is to project them.
+ * Postgres before the answer (by the InboxCommitter, which then queues their job), so a 200 never
+ * depends on Redis. Tells which events were new, which duplicates, and which conflicting copies.
  */
 export class BatchIngestor {
-  private readonly enqueueing = new Set<Promise<void>>();
-
   constructor(
+    private readonly committer: InboxCommitter,
     private readonly inbox: InboxStore,
-    private readonly jobs: ProjectionJobs,
     private readonly options: BatchIngestorOptions,
   ) {}
 
   async ingest(batch: ClassifiedBatch, context: IngestContext): Promise<IngestResult> {
     const { timeoutMs, metrics } = this.options;
-    const jobId = batchJobId();
     let committed: Committed;
     try {
       committed = await withTimeout(
-        this.commit(batch, { ...context, jobId }),
+        this.commit({ batch, ...context }),
         timeoutMs,
         () => new IngestUnavailableError(`Postgres did not commit the delivery within ${timeoutMs} ms`),
       );
@@ -100,30 +93,25 @@ export class BatchIngestor {
     const counts = countsOf(batch, committed);
     // Only what was committed counts: a delivery answered 503 comes again and is counted then.
     if (metrics !== undefined) report(metrics, batch, committed);
-    if (committed.added.length > 0) this.enqueue(jobId, committed.added);
     return { counts, quarantined: committed.quarantineItems.filter((item) => committed.quarantined.has(item.contentSha256)) };
   }
 
-  /** Resolves when the jobs of the deliveries answered so far are queued (or failed to be): for shutdown. */
-  async drain(): Promise<void> {
-    await Promise.all(this.enqueueing);
-  }
-
-  private async commit(batch: ClassifiedBatch, context: InboxContext): Promise<Committed> {
-    let received;
+  private async commit(delivery: Delivery): Promise<Committed> {
+    const { batch } = delivery;
+    let received: ReceivedBatch;
     try {
-      received = await this.inbox.receive(batch, context);
+      received = await this.committer.commit(delivery);
     } catch (error) {
       if (!isPermanentDatabaseError(error)) throw error;
       // Postgres refuses the content itself (e.g. JSON nested deeper than its parser goes): a
       // retry would fail the same way and hold back every later delivery, so keep the body.
-      return this.quarantineBody(batch, context, (error as Error).message);
+      return this.quarantineBody(delivery, (error as Error).message);
     }
     const earlier = batch.events.map(({ event }) => event).filter((event) => !received.added.has(eventKey(event.id)));
     const added = batch.events.map(({ event }) => event).filter((event) => received.added.has(eventKey(event.id)));
     const conflicting = earlier.length === 0 ? [] : await this.conflictingCopies(earlier);
     const conflictItems = conflicting.map((event) => quarantineItem(CONFLICTING_DUPLICATE, Buffer.from(JSON.stringify(event)), event.id, event.type));
-    const conflictsQuarantined = await this.inbox.quarantine(conflictItems, context);
+    const conflictsQuarantined = await this.inbox.quarantine(conflictItems.map((item) => ({ ...item, requestId: delivery.requestId, receivedAt: delivery.receivedAt })));
     return {
       added,
       conflicting,
@@ -142,21 +130,10 @@ export class BatchIngestor {
     });
   }
 
-  private async quarantineBody(batch: ClassifiedBatch, context: InboxContext, problem: string): Promise<Committed> {
-    const item = quarantineItem(`the inbox refused the batch: ${problem}`, Buffer.from(batch.text ?? '', 'utf8'));
-    const quarantined = await this.inbox.quarantine([item], context);
+  private async quarantineBody(delivery: Delivery, problem: string): Promise<Committed> {
+    const item = quarantineItem(`the inbox refused the batch: ${problem}`, Buffer.from(delivery.batch.text ?? '', 'utf8'));
+    const quarantined = await this.inbox.quarantine([{ ...item, requestId: delivery.requestId, receivedAt: delivery.receivedAt }]);
     return { added: [], conflicting: [], quarantined, quarantineItems: [item], bodyRefused: true };
-  }
-
-  /** Queues the job after the answer is on its way: the 200 never waits for Redis. */
-  private enqueue(jobId: string, events: PaymentEvent[]): void {
-    const jobEvents: JobEvent[] = events.map((event) => ({ id: event.id, type: event.type }));
-    const queued = new Promise((resolve) => setImmediate(resolve)).then(() => this.jobs.addBatch(jobId, jobEvents)).catch((error: Error) => {
-      this.options.metrics?.dependencyError('redis');
-      this.options.logger.warn('committed events not queued; the inbox sweeper will queue them', { jobId, events: events.length, error: error.message });
-    });
-    this.enqueueing.add(queued);
-    void queued.finally(() => this.enqueueing.delete(queued));
   }
 }
 

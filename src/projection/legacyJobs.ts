@@ -21,10 +21,10 @@ export async function jobEvents(job: Job, inbox: InboxStore): Promise<JobEvent[]
       eventId: data.eventId,
       eventType: data.eventType,
     };
-    await inbox.quarantine([item], context);
+    await inbox.quarantine([{ ...item, ...context }]);
     return [];
   }
   const batch = classifyBatch(Buffer.from(JSON.stringify({ payload: [data.event] }), 'utf8'));
-  await inbox.receive(batch, { ...context, jobId: job.id as string });
+  await inbox.receive([{ batch, ...context }], job.id as string);
   return batch.events.map(({ event }) => ({ id: event.id, type: event.type }));
 }

@@ -2,7 +2,7 @@ import { PrismaClient } from '../database/prismaClient';
 import { QuarantineItem } from '../ingest/classifyBatch';
 
 /** Quarantined content with when and in which request it arrived. */
-export type QuarantineRecord = QuarantineItem & { receivedAt: Date; requestId: string };
+export type QuarantinedContent = QuarantineItem & { receivedAt: Date; requestId: string };
 
 /** A quarantined payload as an operator sees it; `content` is the whole content or, in listings, its start. */
 export interface QuarantineListing {
@@ -62,17 +62,15 @@ export function setAsideSql(select: string): string {
     RETURNING id`;
 }
 
-/**
- * A SELECT of quarantine rows from the JSON parameter `$records` (quarantineRecords) for quarantineSql;
- * `$requestId` and `$receivedAt` are parameters too.
- */
-export function quarantineRecordsSelect(records: string, requestId: string, receivedAt: string): string {
-  return `SELECT q.reason, q.event_id, q.event_type, decode(q.content, 'base64'), q.content_sha256, ${requestId}, ${receivedAt}
-    FROM json_to_recordset(${records}::json) AS q(reason text, event_id text, event_type text, content text, content_sha256 text)`;
+/** A SELECT of quarantine rows, for quarantineSql, from the JSON parameter `records` (quarantineRecords). */
+export function quarantineRecordsSelect(records: string): string {
+  return `SELECT q.reason, q.event_id, q.event_type, decode(q.content, 'base64'), q.content_sha256, q.request_id, q.received_at
+    FROM json_to_recordset(${records}::json)
+      AS q(reason text, event_id text, event_type text, content text, content_sha256 text, request_id text, received_at timestamptz)`;
 }
 
 /** The JSON parameter of quarantineRecordsSelect. */
-export function quarantineRecords(items: QuarantineItem[]): string {
+export function quarantineRecords(items: QuarantinedContent[]): string {
   return JSON.stringify(
     items.map((item) => ({
       reason: item.reason,
@@ -80,6 +78,8 @@ export function quarantineRecords(items: QuarantineItem[]): string {
       event_type: item.eventType ?? null,
       content: item.content.toString('base64'),
       content_sha256: item.contentSha256,
+      request_id: item.requestId,
+      received_at: item.receivedAt,
     })),
   );
 }
@@ -112,7 +112,7 @@ export class QuarantineStore {
   }
 
   /** Saves content an operator set aside (see setAsideSql), and answers its id. */
-  async setAside(record: QuarantineRecord): Promise<bigint> {
+  async setAside(record: QuarantinedContent): Promise<bigint> {
     const [{ id }] = await this.prisma.$queryRawUnsafe<Array<{ id: bigint }>>(
       setAsideSql('VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)'),
       record.reason,

@@ -11,6 +11,7 @@ const ALERTS = [
   'UpvestProjectionLagHigh',
   'UpvestWebhookSignatureFailuresSpike',
   'UpvestDependencyErrors',
+  'UpvestRedisMayEvict',
 ];
 
 const ofKind = (objects: K8sObject[], kind: string) => objects.filter((object) => object.kind === kind);
@@ -330,7 +331,7 @@ describe('Helm chart', () => {
       expect(backends.map((entry) => entry.backend.service.port.name)).toEqual(['http']);
     });
 
-    test('the PrometheusRule has the six alerts with summary, description and a README runbook anchor', () => {
+    test('the PrometheusRule has the seven alerts with summary, description and a README runbook anchor', () => {
       const [rule] = ofKind(objects, 'PrometheusRule');
       const alerts = rule.spec.groups.flatMap((group: { rules: unknown[] }) => group.rules) as Array<{
         alert: string;
@@ -357,6 +358,7 @@ describe('Helm chart', () => {
       expect(expr.UpvestProjectionLagHigh).toMatch(/^histogram_quantile\(0\.99, .*upvest_projection_lag_seconds_bucket\{.*\}\[5m\]\)\)\) > 60$/);
       expect(expr.UpvestWebhookSignatureFailuresSpike).toMatch(/rate\(upvest_webhook_signature_failures_total\{.*\}\[5m\]\)\) > 0\.1$/);
       expect(expr.UpvestDependencyErrors).toMatch(/upvest_dependency_errors_total\{/);
+      expect(expr.UpvestRedisMayEvict).toMatch(/upvest_redis_maxmemory_policy\{policy!~"noeviction\|unknown",.*\}\) > 0$/);
       expect(alerts.find((alert) => alert.alert === 'UpvestWebhookSignatureFailuresSpike')).toMatchObject({ for: '10m' });
     });
 

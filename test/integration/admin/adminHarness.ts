@@ -6,6 +6,7 @@ import express, { ErrorRequestHandler, Express } from 'express';
 import { Redis } from 'ioredis';
 import { createAdminRouter } from '../../../src/admin/createAdminRouter';
 import { openDatabase } from '../../../src/database/prismaClient';
+import { InboxCommitter } from '../../../src/inbox/InboxCommitter';
 import { InboxStore } from '../../../src/inbox/InboxStore';
 import { BatchIngestor } from '../../../src/ingest/BatchIngestor';
 import { createLogger } from '../../../src/logging/logger';
@@ -44,7 +45,8 @@ export async function startAdminHarness(): Promise<AdminHarness> {
   const database = openDatabase(harness.database.url, 2);
   const inbox = new InboxStore(database.pool);
   const logger = createLogger('error', true);
-  const ingestor = new BatchIngestor(inbox, new ProjectionJobs(eventsQueue, connection), { timeoutMs: 2000, logger });
+  const committer = new InboxCommitter(inbox, new ProjectionJobs(eventsQueue, connection), { logger });
+  const ingestor = new BatchIngestor(committer, inbox, { timeoutMs: 2000 });
   const app = express();
   app.use(
     '/admin',
@@ -78,7 +80,7 @@ export async function startAdminHarness(): Promise<AdminHarness> {
         server.closeAllConnections();
         await new Promise((resolve) => server?.close(resolve));
       }
-      await ingestor.drain();
+      await committer.drain();
       await eventsQueue.close();
       await reconciliationQueue.close();
       connection.disconnect();
