@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { Config } from '../src/config/config';
-import { EVENTS_QUEUE_NAME } from '../src/queue/jobs';
+import { EVENTS_QUEUE_NAME, ProjectionJobData } from '../src/queue/jobs';
 import { createRedisConnection } from '../src/queue/redisConnection';
 import { ProjectionWorkload } from './paymentEvents';
 import { LoadOptions, runLoadGenerator } from './runLoad';
@@ -45,12 +45,8 @@ export async function drainProjection(config: Config, fill: LoadOptions, events:
     if (load.failures > 0 || load.accepted !== events) {
       throw new Error(`filling the queue: ${load.failures} answers were not 200 and ${load.accepted} of ${events} events accepted (${load.failureSamples.join('; ')})`);
     }
-    // The API queues each delivery's job just after answering it.
-    await waitFor(
-      async () => (await queue.getJobCounts('waiting')).waiting >= load.answered,
-      QUEUEING_TIMEOUT_MS,
-      signal,
-    );
+    // The API queues the job of each statement it committed (one or several deliveries) just after answering.
+    await waitFor(async () => (await queuedEvents(queue)) >= events, QUEUEING_TIMEOUT_MS, signal);
 
     const started = performance.now();
     await queue.resume();
@@ -120,6 +116,11 @@ async function connect(databaseUrl: string): Promise<Client> {
   database.on('error', () => undefined);
   await database.connect();
   return database;
+}
+
+async function queuedEvents(queue: Queue): Promise<number> {
+  const jobs = await queue.getWaiting(0, -1);
+  return jobs.reduce((sum, job) => sum + (job.data as ProjectionJobData).events.length, 0);
 }
 
 async function countEvents(database: Client): Promise<number> {

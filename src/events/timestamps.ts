@@ -9,24 +9,26 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))
 export function canonicalTimestamp(value: string): string | undefined {
   const match = RFC3339.exec(value);
   if (match === null) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
-  const [offsetHours, offsetMinutes] = [Number(match[10] ?? 0), Number(match[11] ?? 0)];
+  // Field by field, without intermediate arrays: this runs several times per event on the webhook's answer path.
+  const [year, month, day, hour, minute, second] = [+match[1], +match[2], +match[3], +match[4], +match[5], +match[6]];
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
     return undefined;
   }
-  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
-  const microseconds = (match[7] ?? '').padEnd(6, '0').slice(0, 6);
-  const utc = match[8] !== undefined ? `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}` : utcOf(match, offsetHours, offsetMinutes);
+  const fraction = match[7] ?? '';
+  const microseconds = fraction.length >= 6 ? fraction.slice(0, 6) : fraction.padEnd(6, '0');
+  const utc = match[8] !== undefined ? `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}` : utcOf(match);
   // Postgres has no year 0 (1 BC comes before 1 AD): it would refuse the row, so it is no timestamp here either.
   if (utc === undefined || utc.startsWith('0000-')) return undefined;
   return `${utc}.${microseconds}Z`;
 }
 
-/** The UTC date and time, to the second, of a timestamp with an offset. */
-function utcOf(match: RegExpExecArray, offsetHours: number, offsetMinutes: number): string | undefined {
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+/** The UTC date and time, to the second, of a timestamp with an offset; undefined for an impossible offset. */
+function utcOf(match: RegExpExecArray): string | undefined {
+  const [offsetHours, offsetMinutes] = [+match[10], +match[11]];
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
   const offsetMs = (match[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
-  const iso = new Date(utcMilliseconds(year, month, day, hour, minute, second) - offsetMs).toISOString();
+  const local = utcMilliseconds(+match[1], +match[2], +match[3], +match[4], +match[5], +match[6]);
+  const iso = new Date(local - offsetMs).toISOString();
   // Past year 9999 (or before 0000) toISOString switches to a six-digit, signed year.
   return iso.length === 24 ? iso.slice(0, 19) : undefined;
 }

@@ -25,6 +25,8 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No answer here is cached by a client: hashing every body for an ETag would be work for nothing.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.locals.shuttingDown = false;
   // Once shutdown began, every answer closes its connection: a keep-alive connection that keeps
@@ -35,11 +37,12 @@ export function createApp(options: AppOptions): Express {
   });
   const { metrics } = options;
   app.use(requestContext({ logger: options.logger, onRequestFinished: metrics?.httpRequest.bind(metrics) }));
+  // First: deliveries are most of the traffic, and the routes before a route are tried on every request.
+  if (options.webhook) app.use(webhookRoute({ ...options.webhook, logger: options.logger, metrics }));
   app.use(healthRoutes(options.readinessChecks));
   if (metrics !== undefined && options.metricsPath !== undefined) {
     app.get(options.metricsPath, (_request, response) => sendMetrics(metrics, response, options.logger));
   }
-  if (options.webhook) app.use(webhookRoute({ ...options.webhook, logger: options.logger, metrics }));
   for (const [mountPath, router] of options.routers ?? []) app.use(mountPath, router);
   app.use((_request, response) => sendProblem(response, 404, 'not-found', 'Not found', 'No such endpoint.'));
   app.use(problemErrorHandler(options.logger));

@@ -8,7 +8,11 @@ import { retryDelayMs } from '../shared/retryBackoff';
 import { inBatches } from '../shared/inBatches';
 import { jobEvents } from './legacyJobs';
 import { PermanentProjectionError, ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
+import { EventPermits } from './EventPermits';
 import { EventOutcome, ProjectionStore } from './ProjectionStore';
+
+/** Events the jobs of a worker hold in memory at once, in batches (PROJECTION_BATCH_SIZE). */
+const EVENTS_IN_FLIGHT_PER_BATCH = 4;
 
 export interface ProjectionWorkerOptions {
   connection: Redis;
@@ -44,6 +48,7 @@ export type JobResult = Record<EventOutcome | 'split', number>;
 export class ProjectionWorker {
   private readonly worker: Worker;
   private readonly batcher: ProjectionBatcher;
+  private readonly permits: EventPermits;
 
   constructor(
     store: ProjectionStore,
@@ -54,6 +59,8 @@ export class ProjectionWorker {
   ) {
     const { metrics } = options;
     this.batcher = new ProjectionBatcher(store, options.batchSize, options.batchWaitMs, metrics);
+    // Enough events in flight to keep a few full batches going, not the whole backlog of every job held.
+    this.permits = new EventPermits(EVENTS_IN_FLIGHT_PER_BATCH * options.batchSize);
     this.worker = new Worker(EVENTS_QUEUE_NAME, (job) => this.process(job), {
       connection: options.connection,
       prefix: options.prefix,
@@ -102,14 +109,19 @@ export class ProjectionWorker {
     const result: JobResult = { applied: 0, superseded: 0, duplicate: 0, split: 0 };
     const failed: Array<{ event: JobEvent; error: Error }> = [];
     try {
-      // A chunk at a time, so that a job holds at most one batch's events in memory.
+      // A chunk at a time, and only with permits for its events: memory stays bounded however big the jobs are.
       for (const chunk of inBatches(events, this.options.batchSize)) {
-        const received = await this.inbox.unprojected(chunk.map((event) => event.id)).catch((error: Error) => {
-          this.options.metrics?.dependencyError('postgres');
-          throw error;
-        });
-        result.duplicate += chunk.length - received.length;
-        failed.push(...(await this.projectAll(received, result)));
+        const permits = await this.permits.take(chunk.length);
+        try {
+          const received = await this.inbox.unprojected(chunk.map((event) => event.id)).catch((error: Error) => {
+            this.options.metrics?.dependencyError('postgres');
+            throw error;
+          });
+          result.duplicate += chunk.length - received.length;
+          failed.push(...(await this.projectAll(received, result)));
+        } finally {
+          this.permits.give(permits);
+        }
       }
     } catch (error) {
       return this.afterTransientFailure(job, events, error as Error);

@@ -33,6 +33,8 @@ describe('canonicalTimestamp', () => {
   describe('returns undefined for anything that is not a valid RFC 3339 date-time', () => {
     it.each([
       ['30 February', '2021-02-30T00:00:00Z'],
+      ['year 0, which Postgres does not have', '0000-06-01T00:00:00Z'],
+      ['an offset that moves the instant into year 0', '0001-01-01T00:30:00+01:00'],
       ['29 February of a common year', '2023-02-29T00:00:00Z'],
       ['29 February of a century that is not a leap year', '2100-02-29T00:00:00Z'],
       ['31 April', '2021-04-31T00:00:00Z'],
