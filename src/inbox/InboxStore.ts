@@ -33,12 +33,6 @@ export interface InboxEntry {
   event: unknown;
 }
 
-/** Unprojected inbox events that wait longer than the sweeper's age, by the job their rows name. */
-export interface PendingJob {
-  jobId: string;
-  events: number;
-}
-
 /**
  * One statement, so one transaction, for several deliveries: their new events, each sliced out of
  * its body exactly as received, and their quarantined content are committed together or not at
@@ -184,15 +178,14 @@ export class InboxStore {
     });
   }
 
-  /** The jobs that the unprojected events received more than `olderThanSeconds` ago name, with how many each. */
-  async pendingJobs(olderThanSeconds: number): Promise<PendingJob[]> {
-    const { rows } = await this.pool.query<{ job_id: string; events: number }>(
-      `SELECT coalesce(job_id, '') AS job_id, count(*)::int AS events FROM webhook_events
-       WHERE processed_at IS NULL AND received_at < now() - make_interval(secs => $1)
-       GROUP BY job_id`,
+  /** The jobs that the rows of unprojected events received more than `olderThanSeconds` ago name. */
+  async pendingJobIds(olderThanSeconds: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ job_id: string }>(
+      `SELECT DISTINCT coalesce(job_id, '') AS job_id FROM webhook_events
+       WHERE processed_at IS NULL AND received_at < now() - make_interval(secs => $1)`,
       [olderThanSeconds],
     );
-    return rows.map((row) => ({ jobId: row.job_id, events: row.events }));
+    return rows.map((row) => row.job_id);
   }
 
   /**

@@ -52,10 +52,10 @@ export class InboxSweeper {
   async sweep(): Promise<number | undefined> {
     return this.inbox.whileSweeping(async () => {
       const { minAgeSeconds } = this.options;
-      const pending = await this.inbox.pendingJobs(minAgeSeconds);
+      const pending = await this.inbox.pendingJobIds(minAgeSeconds);
       if (pending.length === 0) return 0;
-      const held = await this.jobs.holding(pending.map(({ jobId }) => jobId));
-      const lostJobs = pending.filter(({ jobId }) => !held.has(jobId)).map(({ jobId }) => jobId);
+      const held = await this.jobs.holding(pending);
+      const lostJobs = pending.filter((jobId) => !held.has(jobId));
       let requeued = 0;
       let jobs = 0;
       for (let after = ''; lostJobs.length > 0; ) {

@@ -185,7 +185,6 @@ export class ProjectionWorker {
   }
 }
 
-
 /** The attempts a job had left after this one, at least 1: what the jobs split from it get. */
 function remainingAttempts(job: Job): number {
   return Math.max(1, (job.opts.attempts ?? 1) - job.attemptsMade - 1);

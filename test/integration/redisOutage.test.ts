@@ -64,7 +64,8 @@ describe('when Redis is unavailable', () => {
 
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ accepted: 1 });
-      expect(Date.now() - startedAt).toBeLessThan(1500);
+      // Well below the producer connection's command timeout (5 s), which an answer that waited for Redis would take.
+      expect(Date.now() - startedAt).toBeLessThan(4000);
     } finally {
       redis.thaw();
     }
