@@ -7,9 +7,10 @@ import { sendProblem } from '../http/problem';
 
 /**
  * The bull-board actions that lose or rewrite nothing: retrying, promoting, pausing and resuming.
- * A queued event exists nowhere else (the provider was answered 200), so emptying, cleaning,
- * obliterating, removing or editing jobs stays closed; so do concurrency and rate-limit changes,
- * which would undo reconciliation's one-run-at-a-time.
+ * Emptying, cleaning, obliterating, removing or editing jobs stays closed: a removed failed job
+ * would hide its event's failure (its event is safe in the inbox, and the sweeper would queue it
+ * again only to fail again); so do concurrency and rate-limit changes, which would undo
+ * reconciliation's one-run-at-a-time.
  */
 const ALLOWED_ACTIONS: readonly RegExp[] = [
   /^\/api\/queues\/(pause|resume)$/,

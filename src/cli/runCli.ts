@@ -32,29 +32,31 @@ Commands:
       where an interrupted run with the same --since stopped, unless --restart.
 
   jobs failed [--type T] [--reason TEXT] [--limit 50] [--offset 0] [--json]
-      Lists the events queue's failed jobs, newest first. --type is an event type (WITHDRAWAL.NEW),
-      a prefix ending in "." (WITHDRAWAL.), or quarantine.
+      Lists the events queue's failed jobs, newest first: each the job of one event. --type is an
+      event type (WITHDRAWAL.NEW) or a prefix ending in "." (WITHDRAWAL.).
   jobs show <id>
-      Prints one job (any state) with its data and stack trace, as JSON.
+      Prints one job (any state) with its data and stack trace, and for the job of one event the
+      event as received with its state in the inbox, as JSON.
   jobs retry <id>
       Moves a failed job back to waiting, with fresh attempts.
   jobs retry-failed [--type T] [--reason TEXT] [--limit N] [--json]
       Retries every failed job of the type whose failure reason contains TEXT (case-insensitive).
   jobs quarantine <id>
-      Takes a failed event job that cannot succeed out of the queue into quarantine, from where
-      quarantine reprocess queues it again after a fix.
+      Moves the event of a failed event job that cannot succeed from the inbox into quarantine and
+      removes the job; quarantine reprocess receives it again after a fix.
   quarantine list [--limit 50] [--offset 0] [--json]
   quarantine show <id> [--json]
       Prints a quarantined payload with its whole content.
   quarantine reprocess <id> [--json]
-      Runs the content through the webhook's ingest again (after a fix) and queues what is valid now.
+      Runs the content through the webhook's ingest again (after a fix): what is valid now is
+      committed to the inbox and queued.
   payments reproject <withdrawals|direct-debits> <id>
       Rebuilds the payment's row from its events in webhook_events and prints it as JSON.
 
 Reads the same environment variables as the service. webhooks and backfill need the Upvest API
 credentials: UPVEST_BASE_URL, UPVEST_CLIENT_ID, UPVEST_CLIENT_SECRET, UPVEST_SIGNING_KEY(_FILE),
 UPVEST_SIGNING_KEY_ID. backfill, quarantine and payments use DATABASE_URL; jobs and
-quarantine reprocess use REDIS_URL and REDIS_PREFIX.
+quarantine reprocess use DATABASE_URL, REDIS_URL and REDIS_PREFIX.
 
 Exit codes: 0 success, 1 the operation failed (the API, the database or Redis failed, or the job
 is not failed), 2 bad usage or configuration, 3 no such webhook, job, quarantined payload or
