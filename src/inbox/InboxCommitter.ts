@@ -19,6 +19,8 @@ const MAX_EVENTS = 5000;
 
 interface Waiting {
   delivery: Delivery;
+  /** Date.now() after which the delivery has been answered 503: it is dropped instead of written. */
+  deadline: number;
   resolve(received: ReceivedBatch): void;
   reject(error: Error): void;
 }
@@ -42,10 +44,14 @@ export class InboxCommitter {
     private readonly options: InboxCommitterOptions,
   ) {}
 
-  /** Resolves once the delivery is committed. */
-  commit(delivery: Delivery): Promise<ReceivedBatch> {
+  /**
+   * Resolves once the delivery is committed. One still waiting at `deadline` (its answer was a
+   * 503, and the provider will send it again) is dropped, so that a slow Postgres cannot make
+   * deliveries pile up in memory.
+   */
+  commit(delivery: Delivery, deadline: number): Promise<ReceivedBatch> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ delivery, resolve, reject });
+      this.waiting.push({ delivery, deadline, resolve, reject });
       this.writeNext();
     });
   }
@@ -58,6 +64,7 @@ export class InboxCommitter {
   private writeNext(): void {
     while (this.inFlight < STATEMENTS_IN_FLIGHT && this.waiting.length > 0) {
       const group = this.nextGroup();
+      if (group.length === 0) return;
       this.inFlight += 1;
       void this.write(group).finally(() => {
         this.inFlight -= 1;
@@ -67,6 +74,9 @@ export class InboxCommitter {
   }
 
   private nextGroup(): Waiting[] {
+    const now = Date.now();
+    for (const late of this.waiting.filter((waiting) => waiting.deadline < now)) late.reject(new Error('not committed before the deadline'));
+    this.waiting = this.waiting.filter((waiting) => waiting.deadline >= now);
     let events = 0;
     let size = 0;
     while (size < this.waiting.length && size < MAX_DELIVERIES) {

@@ -32,7 +32,7 @@ export interface IngestContext {
 
 export interface IngestResult {
   counts: IngestCounts;
-  /** What this delivery added to quarantine; content quarantined before is not added, nor logged, again. */
+  /** What this delivery added to quarantine, once per distinct content; content quarantined before is not added, nor logged, again. */
   quarantined: QuarantineItem[];
 }
 
@@ -81,7 +81,7 @@ export class BatchIngestor {
     let committed: Committed;
     try {
       committed = await withTimeout(
-        this.commit({ batch, ...context }),
+        this.commit({ batch, ...context }, Date.now() + timeoutMs),
         timeoutMs,
         () => new IngestUnavailableError(`Postgres did not commit the delivery within ${timeoutMs} ms`),
       );
@@ -91,16 +91,17 @@ export class BatchIngestor {
       throw new IngestUnavailableError(`Postgres failed: ${(error as Error).message}`, { cause: error });
     }
     const counts = countsOf(batch, committed);
+    const quarantined = newlyQuarantined(committed);
     // Only what was committed counts: a delivery answered 503 comes again and is counted then.
-    if (metrics !== undefined) report(metrics, batch, committed);
-    return { counts, quarantined: committed.quarantineItems.filter((item) => committed.quarantined.has(item.contentSha256)) };
+    if (metrics !== undefined) report(metrics, batch, committed, quarantined);
+    return { counts, quarantined };
   }
 
-  private async commit(delivery: Delivery): Promise<Committed> {
+  private async commit(delivery: Delivery, deadline: number): Promise<Committed> {
     const { batch } = delivery;
     let received: ReceivedBatch;
     try {
-      received = await this.committer.commit(delivery);
+      received = await this.committer.commit(delivery, deadline);
     } catch (error) {
       if (!isPermanentDatabaseError(error)) throw error;
       // Postgres refuses the content itself (e.g. JSON nested deeper than its parser goes): a
@@ -109,8 +110,9 @@ export class BatchIngestor {
     }
     const earlier = batch.events.map(({ event }) => event).filter((event) => !received.added.has(eventKey(event.id)));
     const added = batch.events.map(({ event }) => event).filter((event) => received.added.has(eventKey(event.id)));
-    const conflicting = earlier.length === 0 ? [] : await this.conflictingCopies(earlier);
-    const conflictItems = conflicting.map((event) => quarantineItem(CONFLICTING_DUPLICATE, Buffer.from(JSON.stringify(event)), event.id, event.type));
+    const copies = earlier.length === 0 ? [] : await this.conflictingCopies(earlier);
+    const conflicting = copies.map(([event]) => event);
+    const conflictItems = copies.map(([, item]) => item);
     const conflictsQuarantined = await this.inbox.quarantine(conflictItems.map((item) => ({ ...item, requestId: delivery.requestId, receivedAt: delivery.receivedAt })));
     return {
       added,
@@ -121,12 +123,23 @@ export class BatchIngestor {
     };
   }
 
-  /** The events whose stored copy has other content: the first version received stands. */
-  private async conflictingCopies(events: PaymentEvent[]): Promise<PaymentEvent[]> {
+  /**
+   * The events the inbox holds with other content (the version received first stands), each with
+   * the quarantine item of its copy. Content compares as parsed JSON: key order and whitespace do
+   * not matter.
+   */
+  private async conflictingCopies(events: PaymentEvent[]): Promise<Array<[PaymentEvent, QuarantineItem]>> {
     const stored = await this.inbox.storedEvents(events.map((event) => event.id));
-    return events.filter((event) => {
+    return events.flatMap((event): Array<[PaymentEvent, QuarantineItem]> => {
       const storedText = stored.get(eventKey(event.id));
-      return storedText !== undefined && !isDeepStrictEqual(JSON.parse(storedText), event);
+      if (storedText === undefined) return [];
+      try {
+        if (isDeepStrictEqual(JSON.parse(storedText), event)) return [];
+        return [[event, quarantineItem(CONFLICTING_DUPLICATE, Buffer.from(JSON.stringify(event)), event.id, event.type)]];
+      } catch {
+        // Nested too deeply to compare or to keep: it counts as a duplicate, and the delivery goes through.
+        return [];
+      }
     });
   }
 
@@ -135,6 +148,15 @@ export class BatchIngestor {
     const quarantined = await this.inbox.quarantine([{ ...item, requestId: delivery.requestId, receivedAt: delivery.receivedAt }]);
     return { added: [], conflicting: [], quarantined, quarantineItems: [item], bodyRefused: true };
   }
+}
+
+/** The quarantine items this delivery added, once per distinct content: each is logged once. */
+function newlyQuarantined(committed: Committed): QuarantineItem[] {
+  const added = new Map<string, QuarantineItem>();
+  for (const item of committed.quarantineItems) {
+    if (committed.quarantined.has(item.contentSha256) && !added.has(item.contentSha256)) added.set(item.contentSha256, item);
+  }
+  return [...added.values()];
 }
 
 /** The answer's counts; they add up to the elements of the batch (or to 1 for a body that is not a batch). */
@@ -150,12 +172,10 @@ function countsOf(batch: ClassifiedBatch, committed: Committed): IngestCounts {
 }
 
 /** Per type and outcome, as the answer counts them. A batch holds few types, often one, so the tally stays tiny. */
-function report(metrics: IngestMetrics, batch: ClassifiedBatch, committed: Committed): void {
+function report(metrics: IngestMetrics, batch: ClassifiedBatch, committed: Committed, newlyQuarantined: QuarantineItem[]): void {
   if (!committed.bodyRefused) reportEvents(metrics, batch, committed);
-  for (const item of committed.quarantineItems) {
-    metrics.webhookEvents(item.eventType, 'quarantined', 1);
-    if (item.reason === CONFLICTING_DUPLICATE && committed.quarantined.has(item.contentSha256)) metrics.conflictingDuplicate(item.eventType as string);
-  }
+  for (const item of committed.quarantineItems) metrics.webhookEvents(item.eventType, 'quarantined', 1);
+  for (const item of newlyQuarantined) if (item.reason === CONFLICTING_DUPLICATE) metrics.conflictingDuplicate(item.eventType as string);
 }
 
 function reportEvents(metrics: IngestMetrics, batch: ClassifiedBatch, committed: Committed): void {

@@ -205,6 +205,30 @@ describe('POST /webhooks/upvest', () => {
     }
   });
 
+  it('accepts an event nested deeper than a comparison can go, and answers its redelivery as a duplicate', async () => {
+    const depth = 5000;
+    const event = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000012' });
+    const body = batchOf(event).replace('"webhook_id"', `"nested":${'['.repeat(depth)}${']'.repeat(depth)},"webhook_id"`);
+
+    expect((await harness.deliver(body)).body).toEqual({ accepted: 1, duplicate: 0, ignored: 0, quarantined: 0 });
+    expect((await harness.deliver(body)).body).toEqual({ accepted: 0, duplicate: 1, ignored: 0, quarantined: 0 });
+    await eventually(async () => harness.prisma.withdrawal.findUnique({ where: { id: event.object.id as string } }));
+  });
+
+  it('quarantines the whole body, and answers 200, when the event is nested deeper than Postgres parses JSON', async () => {
+    const depth = 30000;
+    const event = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000013' });
+    const body = batchOf(event).replace('"webhook_id"', `"nested":${'['.repeat(depth)}${']'.repeat(depth)},"webhook_id"`);
+
+    const response = await harness.deliver(body);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 });
+    const row = await harness.prisma.quarantinedPayload.findFirstOrThrow({ where: { reason: { startsWith: 'the inbox refused the batch' } } });
+    expect(Buffer.from(row.content).toString('utf8')).toBe(body);
+    expect(await harness.prisma.webhookEvent.findUnique({ where: { id: event.id } })).toBeNull();
+  });
+
   it('acknowledges an authentic body that is not JSON and quarantines it byte for byte', async () => {
     const body = 'this is { not json';
 

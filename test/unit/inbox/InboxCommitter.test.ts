@@ -38,6 +38,7 @@ function recordingJobs(failing = false): ProjectionJobs & { added: Array<[string
 const logger = createLogger('error', true);
 const delivery = (n: number): Delivery => ({ batch: classifyBatch(batchBody(withdrawalEvent({ id: uuid(n) }))), requestId: `request-${n}`, receivedAt: new Date() });
 const settle = () => new Promise((resolve) => setImmediate(resolve));
+const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
 
 describe('InboxCommitter', () => {
   it('commits a delivery at once when nothing is in flight, and deliveries that arrive meanwhile together in the next statement', async () => {
@@ -45,7 +46,7 @@ describe('InboxCommitter', () => {
     const jobs = recordingJobs();
     const committer = new InboxCommitter(inbox as unknown as InboxStore, jobs, { logger });
 
-    const commits = [1, 2, 3, 4, 5].map((n) => committer.commit(delivery(n)));
+    const commits = [1, 2, 3, 4, 5].map((n) => committer.commit(delivery(n), NO_DEADLINE));
     await settle();
     // Two statements in flight: the first two deliveries alone, the other three wait.
     expect(inbox.statements.map(({ deliveries }) => deliveries.map(({ requestId }) => requestId))).toEqual([['request-1'], ['request-2']]);
@@ -68,8 +69,8 @@ describe('InboxCommitter', () => {
   it('commits each delivery of a refused group alone, so that only the refused one fails', async () => {
     const inbox = new HeldInbox();
     const committer = new InboxCommitter(inbox as unknown as InboxStore, recordingJobs(), { logger });
-    const blockers = [1, 2].map((n) => committer.commit(delivery(n)));
-    const grouped = [3, 4].map((n) => committer.commit(delivery(n)).then((received) => received.added, (error: Error) => error.message));
+    const blockers = [1, 2].map((n) => committer.commit(delivery(n), NO_DEADLINE));
+    const grouped = [3, 4].map((n) => committer.commit(delivery(n), NO_DEADLINE).then((received) => received.added, (error: Error) => error.message));
     await settle();
     inbox.statements[0].release();
     await settle();
@@ -86,12 +87,33 @@ describe('InboxCommitter', () => {
     await Promise.all(blockers);
   });
 
+  it('drops a delivery whose deadline passed while it waited, instead of writing it', async () => {
+    const inbox = new HeldInbox();
+    const committer = new InboxCommitter(inbox as unknown as InboxStore, recordingJobs(), { logger });
+    const blockers = [1, 2].map((n) => committer.commit(delivery(n), NO_DEADLINE));
+    const late = committer.commit(delivery(3), Date.now() - 1).then(
+      () => 'written',
+      (error: Error) => error.message,
+    );
+    const onTime = committer.commit(delivery(4), NO_DEADLINE);
+    await settle();
+
+    inbox.statements[0].release();
+    await settle();
+
+    expect(await late).toBe('not committed before the deadline');
+    expect(inbox.statements[2].deliveries.map(({ requestId }) => requestId)).toEqual(['request-4']);
+    inbox.statements[1].release();
+    inbox.statements[2].release();
+    await Promise.all([...blockers, onTime]);
+  });
+
   it('answers although Redis does not take the job, and says so', async () => {
     const inbox = new HeldInbox();
     let notQueued = 0;
     const committer = new InboxCommitter(inbox as unknown as InboxStore, recordingJobs(true), { logger, onJobNotQueued: () => (notQueued += 1) });
 
-    const commit = committer.commit(delivery(1));
+    const commit = committer.commit(delivery(1), NO_DEADLINE);
     await settle();
     inbox.statements[0].release();
 

@@ -111,6 +111,17 @@ describe('BatchIngestor counts and metrics', () => {
     expect(again.conflicts).toEqual([]);
   });
 
+  it('counts every unusable element, but returns each distinct content once, to be logged once', async () => {
+    const metrics = new RecordingMetrics();
+    const tiny = { type: 'WITHDRAWAL.NEW', id: 'n' };
+
+    const { counts, quarantined } = await ingestor(fakeInbox(), metrics).ingest(classifyBatch(batchBody(tiny, tiny, tiny)), context);
+
+    expect(counts).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 3 });
+    expect(quarantined).toHaveLength(1);
+    expect(Object.fromEntries(metrics.counts)).toEqual({ 'WITHDRAWAL.NEW quarantined': 3 });
+  });
+
   it('reports a body that is not a batch as one quarantined item without a type', async () => {
     const metrics = new RecordingMetrics();
 
