@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { canonicalTimestamp } from '../events/timestamps';
 import { eventKey, PaymentEvent } from '../events/upvestEvents';
 import { BatchEvent, ClassifiedBatch } from '../ingest/classifyBatch';
-import { JobEvent } from '../queue/jobs';
+import { eventJobId, JobEvent } from '../queue/jobs';
 import { QuarantinedContent, quarantineRecords, quarantineRecordsSelect, quarantineSql, setAsideSql } from '../quarantine/QuarantineStore';
 
 /** A classified delivery: its content, when it arrived and in which request. */
@@ -208,9 +208,13 @@ export class InboxStore {
     await this.pool.query('UPDATE webhook_events SET job_id = $2 WHERE id = ANY($1::uuid[]) AND processed_at IS NULL', [eventIds, jobId]);
   }
 
-  /** Names on each row the job of its event alone (eventJobId: the lower-case id, as uuid::text prints it). */
+  /** Names on each event's row the job of that event alone. */
   async assignOwnJobs(eventIds: string[]): Promise<void> {
-    await this.pool.query('UPDATE webhook_events SET job_id = id::text WHERE id = ANY($1::uuid[]) AND processed_at IS NULL', [eventIds]);
+    await this.pool.query(
+      `UPDATE webhook_events AS e SET job_id = x.job_id FROM unnest($1::uuid[], $2::text[]) AS x(id, job_id)
+       WHERE e.id = x.id AND e.processed_at IS NULL`,
+      [eventIds, eventIds.map(eventJobId)],
+    );
   }
 
   /**

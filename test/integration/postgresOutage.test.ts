@@ -119,7 +119,7 @@ describe('when Postgres is unavailable', () => {
         const job = await queue.getJob(jobId as string);
         return job !== undefined && job.attemptsMade >= 2 ? job : undefined;
       });
-      expect(retried.failedReason).toMatch(/reach database|connect|terminated|timeout/i);
+      expect(retried.failedReason).toMatch(/reach database|connect|terminated|timeout|econnreset|econnrefused/i);
       expect(await api.prisma.withdrawal.findUnique({ where: { id: paymentId } })).toBeNull();
     } finally {
       proxy.restore();
@@ -132,5 +132,49 @@ describe('when Postgres is unavailable', () => {
     expect(await queue.getJobCounts('failed')).toEqual({ failed: 0 });
     const inbox = await api.prisma.webhookEvent.findUniqueOrThrow({ where: { id: events[1].id } });
     expect(inbox.attempts).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('when the worker cannot reach Postgres for longer than its jobs have attempts', () => {
+  const prefix = `test-pg-split-${process.pid}`;
+  let splitApi: TestService;
+  let splitWorker: TestService;
+  let splitQueue: Queue;
+
+  beforeAll(async () => {
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    // The api sets the attempts of the jobs it queues (JOB_ATTEMPTS), the worker those it splits off.
+    splitApi = await startTestService({ ROLE: 'api', JOB_ATTEMPTS: '2' }, { database, redisPrefix: prefix });
+    splitWorker = await startTestService({ ROLE: 'worker', DATABASE_URL: viaProxy.toString(), JOB_ATTEMPTS: '2' }, { database, redisPrefix: prefix });
+    splitQueue = new Queue(EVENTS_QUEUE_NAME, { connection: redis, prefix });
+  });
+
+  afterAll(async () => {
+    proxy.restore();
+    await splitWorker.stop();
+    await splitApi.stop();
+    await splitQueue.close();
+    await deleteRedisKeys(prefix);
+  });
+
+  it('fails the events for good one by one, each in a job of its own that an operator retries', async () => {
+    const events = [withdrawalEvent(), withdrawalEvent()];
+    proxy.cut();
+    try {
+      expect((await splitApi.deliver(batchOf(...events))).body).toMatchObject({ accepted: 2 });
+      const failed = await eventually(async () => {
+        const jobs = await splitQueue.getFailed();
+        return jobs.length === 2 ? jobs : undefined;
+      }, 20000);
+      expect(failed.map((job) => job.id).sort()).toEqual(events.map((event) => event.id.toLowerCase()).sort());
+      expect(failed.map((job) => job.name)).toEqual(['WITHDRAWAL.NEW', 'WITHDRAWAL.NEW']);
+    } finally {
+      proxy.restore();
+    }
+
+    for (const job of await splitQueue.getFailed()) await job.retry('failed', { resetAttemptsMade: true });
+    const ids = events.map((event) => event.id);
+    await eventually(async () => (await api.prisma.webhookEvent.count({ where: { id: { in: ids }, processedAt: { not: null } } })) === 2, 20000);
   });
 });

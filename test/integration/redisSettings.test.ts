@@ -2,6 +2,11 @@ import request from 'supertest';
 import { PrivateRedis } from '../support/privateRedis';
 import { eventually, startTestService, TestService } from '../support/testService';
 
+// BullMQ warns on the console itself when it connects to such a Redis; the service's own report is what is tested.
+beforeAll(() => {
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+
 describe('a Redis that may evict keys', () => {
   let redis: PrivateRedis;
   let worker: TestService;

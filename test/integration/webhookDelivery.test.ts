@@ -184,14 +184,16 @@ describe('POST /webhooks/upvest', () => {
 
       await eventually(async () => harness.prisma.withdrawal.findUnique({ where: { id: good.object.id as string } }));
       const [state] = await eventually(async () => {
-        const rows = await harness.prisma.$queryRawUnsafe<Array<{ state: string; attempts: number; last_error: string }>>(
-          'SELECT state, attempts, last_error FROM webhook_inbox WHERE id = $1::uuid',
+        const rows = await harness.prisma.$queryRawUnsafe<Array<{ state: string; attempts: number; last_error: string; job_id: string }>>(
+          'SELECT state, attempts, last_error, job_id FROM webhook_inbox WHERE id = $1::uuid',
           bad.id,
         );
         return rows[0]?.state === 'failed' ? rows : undefined;
       });
       expect(state.attempts).toBeGreaterThanOrEqual(1);
       expect(state.last_error).toMatch(/refuse_666/);
+      // Its row names the job of its own, so that the sweeper sees it held there.
+      expect(state.job_id).toBe(bad.id.toLowerCase());
       const queue = new Queue(EVENTS_QUEUE_NAME, { connection: { host: '127.0.0.1', port: 6379 }, prefix: harness.redisPrefix });
       try {
         const failed = await queue.getFailed();
