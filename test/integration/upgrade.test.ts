@@ -5,12 +5,13 @@ import { applyMigrations, readMigrations } from '../../src/database/migrations';
 import { eventJobId, EVENTS_QUEUE_NAME, LEGACY_QUARANTINE_JOB_NAME } from '../../src/queue/jobs';
 import { batchOf, withdrawalEvent } from '../support/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
-import { eventually, startTestService, TestService } from '../support/testService';
+import { deleteRedisKeys, eventually, startTestService, TestService } from '../support/testService';
 
 const INBOX_MIGRATION = '20261127000000_durable_inbox';
 
 describe('upgrading to the durable inbox', () => {
   let database: TestDatabase;
+  const redisPrefix = `test-upgrade-${process.pid}`;
 
   beforeAll(async () => {
     database = await createTestDatabase(readMigrations().filter((migration) => migration.name < INBOX_MIGRATION));
@@ -18,6 +19,7 @@ describe('upgrading to the durable inbox', () => {
 
   afterAll(async () => {
     await database.drop();
+    await deleteRedisKeys(redisPrefix);
   });
 
   it('keeps the rows of webhook_events, as projected events that still deduplicate', async () => {
@@ -37,7 +39,7 @@ describe('upgrading to the durable inbox', () => {
 
     expect(await applyMigrations(database.url)).toEqual([INBOX_MIGRATION]);
 
-    const harness = await startTestService({}, { database, redisPrefix: `test-upgrade-${process.pid}` });
+    const harness = await startTestService({}, { database, redisPrefix });
     try {
       const [row] = await harness.prisma.$queryRawUnsafe<Array<{ state: string; attempts: number; outcome: string }>>(
         'SELECT state, attempts, outcome FROM webhook_inbox WHERE id = $1::uuid',
