@@ -23,7 +23,7 @@ export async function withDatabase<T>(config: Config, use: (database: Database) 
 }
 
 /** Runs `use` with the events queue on the configured Redis and prefix, with the service's job options. */
-export async function withEventsQueue<T>(config: Config, use: (jobs: ProjectionJobs) => Promise<T>): Promise<T> {
+async function withEventsQueue<T>(config: Config, use: (jobs: ProjectionJobs) => Promise<T>): Promise<T> {
   const connection = createRedisConnection(config.redis.url, 'producer');
   connection.on('error', () => undefined); // reported by the command that fails
   const queue = new Queue(EVENTS_QUEUE_NAME, { connection, prefix: config.redis.prefix, defaultJobOptions: defaultJobOptions(config.worker.attempts) });

@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { canonicalTimestamp } from '../events/timestamps';
 import { eventKey, PaymentEvent } from '../events/upvestEvents';
 import { BatchEvent, ClassifiedBatch } from '../ingest/classifyBatch';
+import { ReceivedEvent } from '../projection/ProjectionStore';
 import { eventJobId, JobEvent } from '../queue/jobs';
 import { QuarantinedContent, quarantineRecords, quarantineRecordsSelect, quarantineSql, setAsideSql } from '../quarantine/QuarantineStore';
 
@@ -17,12 +18,6 @@ export interface ReceivedBatch {
   added: Set<string>;
   /** Content hashes of the quarantine rows this call added; content quarantined before is not added again. */
   quarantined: Set<string>;
-}
-
-/** An inbox event as the projection reads it: its JSON as received, parsed. */
-export interface InboxEvent {
-  event: PaymentEvent;
-  receivedAt: string;
 }
 
 /** An event's row in the inbox, as an operator sees it. */
@@ -154,8 +149,8 @@ export class InboxStore {
     return { state: row.state, attempts: row.attempts, lastError: row.last_error, event: JSON.parse(row.event) };
   }
 
-  /** The events among `eventIds` that are not projected yet, parsed from the JSON as received. */
-  async unprojected(eventIds: string[]): Promise<InboxEvent[]> {
+  /** The events among `eventIds` that are not projected yet, parsed from the JSON as received, for the projection. */
+  async unprojected(eventIds: string[]): Promise<ReceivedEvent[]> {
     const { rows } = await this.pool.query<{ event: string; received_at: Date }>({
       name: 'inbox-unprojected',
       text: 'SELECT event::text AS event, received_at FROM webhook_events WHERE id = ANY($1::uuid[]) AND processed_at IS NULL',

@@ -1,6 +1,6 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { InboxEvent, InboxStore } from '../inbox/InboxStore';
+import { InboxStore } from '../inbox/InboxStore';
 import { Logger } from '../logging/logger';
 import { BATCH_JOB_NAME, EVENTS_QUEUE_NAME, eventIdOf, JobEvent, RETRY_BACKOFF_TYPE } from '../queue/jobs';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
@@ -9,7 +9,7 @@ import { inBatches } from '../shared/inBatches';
 import { jobEvents } from './legacyJobs';
 import { PermanentProjectionError, ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
 import { EventPermits } from './EventPermits';
-import { EventOutcome, ProjectionStore } from './ProjectionStore';
+import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
 
 /** Events the jobs of a worker hold in memory at once, in batches (PROJECTION_BATCH_SIZE). */
 const EVENTS_IN_FLIGHT_PER_BATCH = 4;
@@ -145,7 +145,7 @@ export class ProjectionWorker {
   }
 
   /** Projects the events; returns those that can never be projected. A transient failure throws. */
-  private async projectAll(received: InboxEvent[], result: JobResult): Promise<Array<{ event: JobEvent; error: Error }>> {
+  private async projectAll(received: ReceivedEvent[], result: JobResult): Promise<Array<{ event: JobEvent; error: Error }>> {
     const outcomes = await Promise.allSettled(received.map((event) => this.batcher.project(event)));
     const failed: Array<{ event: JobEvent; error: Error }> = [];
     outcomes.forEach((outcome, index) => {

@@ -2,15 +2,15 @@ import { Redis } from 'ioredis';
 import { Logger } from '../logging/logger';
 
 /** The Redis settings BullMQ depends on, as the server reports them. */
-export type RedisSettings =
+type RedisSettings =
   | { readable: true; maxmemoryPolicy: string; appendonly: string }
   /** CONFIG is disabled or not permitted, as on many managed Redis services. */
   | { readable: false; problem: string };
 
 /** BullMQ's requirement: a Redis that evicts keys under memory pressure corrupts its queues. */
-export const REQUIRED_MAXMEMORY_POLICY = 'noeviction';
+const REQUIRED_MAXMEMORY_POLICY = 'noeviction';
 
-export async function readRedisSettings(redis: Redis): Promise<RedisSettings> {
+async function readRedisSettings(redis: Redis): Promise<RedisSettings> {
   try {
     const [, maxmemoryPolicy] = (await redis.config('GET', 'maxmemory-policy')) as string[];
     const [, appendonly] = (await redis.config('GET', 'appendonly')) as string[];
