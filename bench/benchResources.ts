@@ -1,5 +1,6 @@
 import IORedis from 'ioredis';
 import { Client } from 'pg';
+import { redisKeyPattern } from '../src/queue/redisKeys';
 
 /**
  * The database and the Redis key prefix that belong to one bench run. Both are named after the
@@ -34,7 +35,7 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-/** Deletes every key under `prefix:` (jobs, queue bookkeeping, dedup markers); SCAN, so Redis is never blocked for long. */
+/** Deletes every key of the prefix (jobs and queue bookkeeping); SCAN, so Redis is never blocked for long. */
 export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<number> {
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   await redis.connect();
@@ -42,7 +43,7 @@ export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', redisKeyPattern(prefix), 'COUNT', 1000);
       if (keys.length > 0) deleted += await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

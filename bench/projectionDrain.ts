@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { Client } from 'pg';
-import { Config } from '../src/config/config';
-import { EVENTS_QUEUE_NAME, ProjectionJobData } from '../src/queue/jobs';
-import { createRedisConnection } from '../src/queue/redisConnection';
+import { Pool } from 'pg';
+import { Components } from '../src/compose';
+import { ProjectionJobData } from '../src/queue/jobs';
 import { ProjectionWorkload } from './paymentEvents';
 import { LoadOptions, runLoadGenerator } from './runLoad';
 
@@ -28,73 +27,53 @@ export interface DrainResult {
  * timed apart, so that the API's work does not take CPU from the drain on this 2-core machine.
  * `fill`: the load generator's options, with the signed deliveries of the workload.
  */
-export async function drainProjection(config: Config, fill: LoadOptions, events: number, signal: AbortSignal): Promise<DrainResult> {
-  const database = await connect(config.database.url);
-  const connection = createRedisConnection(config.redis.url, 'producer');
-  const queue = new Queue(EVENTS_QUEUE_NAME, { connection, prefix: config.redis.prefix });
-  // As in the service: without listeners a Redis hiccup would be an uncaught 'error' event.
-  connection.on('error', () => undefined);
-  queue.on('error', () => undefined);
-  try {
-    const before = await countEvents(database);
-    if (before !== 0) throw new Error(`webhook_events already holds ${before} rows before the drain`);
-    await queue.pause();
-    const fillStarted = performance.now();
-    const load = await runLoadGenerator(fill, signal);
-    const fillMs = performance.now() - fillStarted;
-    if (load.failures > 0 || load.accepted !== events) {
-      throw new Error(`filling the queue: ${load.failures} answers were not 200 and ${load.accepted} of ${events} events accepted (${load.failureSamples.join('; ')})`);
-    }
-    // The API queues the job of each statement it committed (one or several deliveries) just after answering.
-    await waitFor(async () => (await queuedEvents(queue)) >= events, QUEUEING_TIMEOUT_MS, signal);
-
-    const started = performance.now();
-    await queue.resume();
-    await waitFor(async () => (await unprojected(database)) === 0, DRAIN_TIMEOUT_MS, signal);
-    const elapsedMs = performance.now() - started;
-    if ((await countEvents(database)) !== events) throw new Error(`webhook_events holds ${await countEvents(database)} events, expected ${events}`);
-    return { events, deliveries: load.answered, elapsedMs, fillMs };
-  } finally {
-    await queue.close();
-    connection.disconnect();
-    await database.end();
+export async function drainProjection(components: Components, fill: LoadOptions, events: number, signal: AbortSignal): Promise<DrainResult> {
+  const database = components.database.pool;
+  const { queue } = await components.readyProjectionJobs();
+  const before = await countEvents(database);
+  if (before !== 0) throw new Error(`webhook_events already holds ${before} rows before the drain`);
+  await queue.pause();
+  const fillStarted = performance.now();
+  const load = await runLoadGenerator(fill, signal);
+  const fillMs = performance.now() - fillStarted;
+  if (load.failures > 0 || load.accepted !== events) {
+    throw new Error(`filling the queue: ${load.failures} answers were not 200 and ${load.accepted} of ${events} events accepted (${load.failureSamples.join('; ')})`);
   }
+  // The API queues the job of each statement it committed (one or several deliveries) just after answering.
+  await waitFor(async () => (await queuedEvents(queue)) >= events, QUEUEING_TIMEOUT_MS, signal);
+
+  const started = performance.now();
+  await queue.resume();
+  await waitFor(async () => (await unprojected(database)) === 0, DRAIN_TIMEOUT_MS, signal);
+  const elapsedMs = performance.now() - started;
+  if ((await countEvents(database)) !== events) throw new Error(`webhook_events holds ${await countEvents(database)} events, expected ${events}`);
+  return { events, deliveries: load.answered, elapsedMs, fillMs };
 }
 
 /**
  * Checks the end state: one row per payment, one history row per event, and every payment
  * CONFIRMED (the late CANCELLED of direct debits must not win). Returns the problems found.
  */
-export async function checkProjection(config: Config, workload: ProjectionWorkload): Promise<string[]> {
-  const database = await connect(config.database.url);
-  try {
-    const { rows } = await database.query<{ payments: string; history: string; not_confirmed: string }>(`
-      SELECT (SELECT count(*) FROM withdrawals) + (SELECT count(*) FROM direct_debits) AS payments,
-             (SELECT count(*) FROM payment_status_history) AS history,
-             (SELECT count(*) FROM withdrawals WHERE status <> 'CONFIRMED')
-               + (SELECT count(*) FROM direct_debits WHERE status <> 'CONFIRMED') AS not_confirmed`);
-    const payments = Number(rows[0].payments);
-    const history = Number(rows[0].history);
-    const notConfirmed = Number(rows[0].not_confirmed);
-    const expectedPayments = workload.withdrawals + workload.directDebits;
-    const problems: string[] = [];
-    if (payments !== expectedPayments) problems.push(`withdrawals + direct_debits hold ${payments} rows, expected ${expectedPayments}`);
-    if (history !== workload.events.length) problems.push(`payment_status_history holds ${history} rows, expected ${workload.events.length}`);
-    if (notConfirmed !== 0) problems.push(`${notConfirmed} payments are not CONFIRMED`);
-    return problems;
-  } finally {
-    await database.end();
-  }
+export async function checkProjection(components: Components, workload: ProjectionWorkload): Promise<string[]> {
+  const { rows } = await components.database.pool.query<{ payments: string; history: string; not_confirmed: string }>(`
+    SELECT (SELECT count(*) FROM withdrawals) + (SELECT count(*) FROM direct_debits) AS payments,
+           (SELECT count(*) FROM payment_status_history) AS history,
+           (SELECT count(*) FROM withdrawals WHERE status <> 'CONFIRMED')
+             + (SELECT count(*) FROM direct_debits WHERE status <> 'CONFIRMED') AS not_confirmed`);
+  const payments = Number(rows[0].payments);
+  const history = Number(rows[0].history);
+  const notConfirmed = Number(rows[0].not_confirmed);
+  const expectedPayments = workload.withdrawals + workload.directDebits;
+  const problems: string[] = [];
+  if (payments !== expectedPayments) problems.push(`withdrawals + direct_debits hold ${payments} rows, expected ${expectedPayments}`);
+  if (history !== workload.events.length) problems.push(`payment_status_history holds ${history} rows, expected ${workload.events.length}`);
+  if (notConfirmed !== 0) problems.push(`${notConfirmed} payments are not CONFIRMED`);
+  return problems;
 }
 
 /** Empties the status tables and the inbox between phases; the queue's keys go with deleteRedisKeys. */
-export async function emptyTables(config: Config): Promise<void> {
-  const database = await connect(config.database.url);
-  try {
-    await database.query('TRUNCATE webhook_events, payment_status_history, withdrawals, direct_debits, quarantined_payloads');
-  } finally {
-    await database.end();
-  }
+export async function emptyTables(components: Components): Promise<void> {
+  await components.database.pool.query('TRUNCATE webhook_events, payment_status_history, withdrawals, direct_debits, quarantined_payloads');
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -106,30 +85,18 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, sig
   }
 }
 
-/**
- * A pg Client without an 'error' listener takes the process down when its connection is ended
- * from the server side, as the DROP DATABASE ... WITH (FORCE) of an interrupted run does. The
- * query in flight, if any, still rejects, so nothing is lost by listening.
- */
-async function connect(databaseUrl: string): Promise<Client> {
-  const database = new Client({ connectionString: databaseUrl });
-  database.on('error', () => undefined);
-  await database.connect();
-  return database;
-}
-
 async function queuedEvents(queue: Queue): Promise<number> {
   const jobs = await queue.getWaiting(0, -1);
   return jobs.reduce((sum, job) => sum + (job.data as ProjectionJobData).events.length, 0);
 }
 
-async function countEvents(database: Client): Promise<number> {
+async function countEvents(database: Pool): Promise<number> {
   const { rows } = await database.query<{ count: string }>('SELECT count(*) AS count FROM webhook_events');
   return Number(rows[0].count);
 }
 
 /** Through the index of unprojected events, so that polling costs next to nothing while the worker runs. */
-async function unprojected(database: Client): Promise<number> {
+async function unprojected(database: Pool): Promise<number> {
   const { rows } = await database.query<{ count: string }>('SELECT count(*) AS count FROM webhook_events WHERE processed_at IS NULL');
   return Number(rows[0].count);
 }

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Components, createComponents } from '../src/compose';
 import { Config, loadConfig } from '../src/config/config';
+import { createLogger } from '../src/logging/logger';
 import { generateKeyPair, SigningKey } from '../src/signature';
 import { benchResources, deleteRedisKeys, dropDatabase } from './benchResources';
 import { buildService } from './buildService';
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
   const environment = (role: 'api' | 'worker') => serviceEnvironment(role, JSON.stringify(keyPair.jwks));
   // The configuration the service derives from the same variables: webhook path, prefix, database.
   const config = loadConfig(environment('api'));
+  // The bench's own view of the run's database and queue, built like the CLI's; the service creates the database.
+  const components = await createComponents(config, createLogger('warn', false, process.stderr), 'cli');
 
   const rows: ResultRow[] = [];
   const targets: TargetCheck[] = [];
@@ -86,13 +90,14 @@ async function main(): Promise<void> {
     }
     // The ingest phase left its events in the inbox and its jobs in Redis; the worker must see only the projection workload.
     progress('emptying the inbox and the queue');
-    await emptyTables(config);
+    await emptyTables(components);
     await deleteRedisKeys(resources.redisUrl, resources.redisPrefix);
-    const projection = await projectionPhase(api, signingKey, config, environment('worker'));
+    const projection = await projectionPhase(api, signingKey, components, environment('worker'));
     rows.push(projection.row);
     targets.push(projection.target, peakRssTarget('api', api.peakRssMb()), peakRssTarget('worker', projection.row.peakRssMb));
   } finally {
     await api.stop();
+    await components.close();
   }
 
   process.stdout.write(`${reportLines(rows, targets).join('\n')}\n`);
@@ -142,7 +147,8 @@ async function ingestScenario(
 }
 
 /** A ROLE=worker process drains the projection workload, delivered through the api; then the end state is checked. */
-async function projectionPhase(api: ServerProcess, signingKey: SigningKey, config: Config, environment: NodeJS.ProcessEnv): Promise<{ row: ResultRow; target: TargetCheck }> {
+async function projectionPhase(api: ServerProcess, signingKey: SigningKey, components: Components, environment: NodeJS.ProcessEnv): Promise<{ row: ResultRow; target: TargetCheck }> {
+  const { config } = components;
   const workload = projectionWorkload(PROJECTION_WITHDRAWALS, PROJECTION_DIRECT_DEBITS);
   const total = workload.events.length;
   const requestsFile = path.join(temporaryDirectory, 'projection.ndjson');
@@ -157,7 +163,7 @@ async function projectionPhase(api: ServerProcess, signingKey: SigningKey, confi
   try {
     const fill = { url: `http://127.0.0.1:${api.port}${config.webhook.path}`, requestsFile, warmupRequests: 0, concurrency: 32, maxRequests: deliveries.length, maxSeconds: 120 };
     const cpuBefore = worker.cpuSeconds();
-    drained = await drainProjection(config, fill, total, interruption.signal);
+    drained = await drainProjection(components, fill, total, interruption.signal);
     worker.assertRunning();
     peakRssMb = worker.peakRssMb();
     cpuSeconds = worker.cpuSeconds() - cpuBefore;
@@ -165,7 +171,7 @@ async function projectionPhase(api: ServerProcess, signingKey: SigningKey, confi
     await worker.stop();
     fs.rmSync(requestsFile);
   }
-  problems.push(...(await checkProjection(config, workload)).map((problem) => `projection: ${problem}`));
+  problems.push(...(await checkProjection(components, workload)).map((problem) => `projection: ${problem}`));
 
   const rate = drained.events / (drained.elapsedMs / 1000);
   return {

@@ -1,36 +1,17 @@
 import { once } from 'node:events';
-import { closeServer } from './shared/closeServer';
 import { AddressInfo } from 'node:net';
-import { Queue, QueueOptions } from 'bullmq';
 import { Router } from 'express';
 import { createAdminRouter } from './admin/createAdminRouter';
-import { Redis } from 'ioredis';
+import { Components, createComponents } from './compose';
 import { Config } from './config/config';
-import { sqlStateOf, UNDEFINED_TABLE } from './database/databaseErrors';
-import { APPLIED_MIGRATIONS_SQL, migrateDatabase, pendingMigrationNames, readMigrations } from './database/migrations';
-import { openDatabase, PrismaClient } from './database/prismaClient';
 import { createApp } from './http/createApp';
-import { ReadinessCheck } from './http/healthRoutes';
-import { InboxCommitter } from './inbox/InboxCommitter';
-import { InboxStore } from './inbox/InboxStore';
 import { InboxSweeper } from './inbox/InboxSweeper';
-import { BatchIngestor } from './ingest/BatchIngestor';
 import { Logger } from './logging/logger';
-import { Metrics } from './metrics/Metrics';
-import { startMetricsServer } from './metrics/metricsServer';
-import { ProjectionStore } from './projection/ProjectionStore';
+import { MetricsServer, startMetricsServer } from './metrics/metricsServer';
 import { ProjectionWorker } from './projection/ProjectionWorker';
-import { ProviderKeyStore } from './provider/ProviderKeyStore';
-import { UpvestApi } from './provider/UpvestApi';
-import { UpvestApiClient } from './provider/UpvestApiClient';
 import { createReadApiRouter } from './readApi/createReadApiRouter';
-import { Reconciler } from './reconciliation/Reconciler';
-import { RECONCILIATION_QUEUE_NAME, ReconciliationScheduler } from './reconciliation/ReconciliationScheduler';
-import { defaultJobOptions, EVENTS_QUEUE_NAME } from './queue/jobs';
-import { ProjectionJobs } from './queue/ProjectionJobs';
-import { createRedisConnection } from './queue/redisConnection';
-import { RedisSettingsCheck } from './queue/redisSettings';
-import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, SignedMessage, VerificationKeySet, verifyWebhookSignature } from './signature';
+import { ReconciliationScheduler } from './reconciliation/ReconciliationScheduler';
+import { closeServer } from './shared/closeServer';
 
 export interface RunningService {
   port: number;
@@ -42,215 +23,130 @@ export interface RunningService {
   forceClose(): void;
 }
 
-/** Wires the service for its role (api, worker or all) and starts it. */
+/** The long-running pieces of the worker role, stopped in this order. */
+interface WorkerPieces {
+  worker: ProjectionWorker;
+  sweeper: InboxSweeper;
+  scheduler?: ReconciliationScheduler;
+}
+
+/** Starts the service in its role (api, worker or all): listening, the worker, and their shutdown. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
-  const runsApi = config.role !== 'worker';
-  const runsWorker = config.role !== 'api';
-  // One registry per service: tests run several services in one process.
-  const metrics = new Metrics();
-  // First, so that a taken port stops the start before anything else was opened.
-  const metricsServer = config.metrics.port === 0 ? undefined : await startMetricsServer(metrics, config.metrics, logger);
-  if (config.database.migrateOnStart) await migrate(config, logger);
-
-  const database = openDatabase(config.database.url, config.database.poolSize);
-  const { prisma } = database;
-  const inbox = new InboxStore(database.pool);
-  const closers: Array<() => Promise<unknown>> = [];
-  const readinessChecks: ReadinessCheck[] = [postgresReadiness(prisma, metrics)];
-  const api = config.upvestApi && new UpvestApi(new UpvestApiClient({ ...config.upvestApi, logger }));
-  // The events queue of this process: the API queues each delivery's job on it, the worker the
-  // jobs it splits off and the sweeper those it queues again; the metrics read its counts.
-  const producer = redisConnection(config, 'producer', metrics, logger);
-  const queue = openQueue(EVENTS_QUEUE_NAME, producer, config, logger, { defaultJobOptions: defaultJobOptions(config.worker.attempts) });
-  metrics.watchQueue(queue);
-  const jobs = new ProjectionJobs(queue, producer);
-  let webhook: Parameters<typeof createApp>[0]['webhook'];
-  const routers: Array<[string, Router]> = [];
-
-  if (runsApi) {
-    const keys = await verificationKeys(config, api, logger);
-    if (keys instanceof ProviderKeyStore) {
-      readinessChecks.push(keysReadiness(keys));
-      closers.push(async () => keys.stop());
-    }
-    const verifyOptions = { keys, ...config.signature };
-    const verify = (message: SignedMessage & { body: Buffer }) => verifyWebhookSignature(message, verifyOptions);
-    const committer = new InboxCommitter(inbox, jobs, { logger, onJobNotQueued: () => metrics.dependencyError('redis') });
-    const ingestor = new BatchIngestor(committer, inbox, { timeoutMs: config.ingest.timeoutMs, metrics });
-    webhook = {
-      path: config.webhook.path,
-      bodyLimitBytes: config.webhook.bodyLimitBytes,
-      publicUrl: config.webhook.publicUrl,
-      retryAfterSeconds: config.ingest.retryAfterSeconds,
-      verifySignature: keys instanceof ProviderKeyStore ? (message) => keys.verifyWithDiscovery(() => verify(message)) : verify,
-      ingestor,
-    };
-    // The jobs of the deliveries answered last are queued before Redis is let go.
-    closers.push(() => committer.drain());
-    // Both operate on the same HTTP port as the webhook; the Helm ingress exposes only the webhook path.
-    if (config.adminToken !== undefined) {
-      const reconciliationQueue = openQueue(RECONCILIATION_QUEUE_NAME, producer, config, logger);
-      closers.push(() => reconciliationQueue.close());
-      routers.push(['/admin', createAdminRouter({ token: config.adminToken, queues: [queue, reconciliationQueue], eventsQueue: queue, prisma, inbox, ingestor, logger })]);
-    }
-    if (config.readApiToken !== undefined) routers.push(['/', createReadApiRouter({ token: config.readApiToken, prisma, logger })]);
-  }
-
-  let worker: ProjectionWorker | undefined;
-  if (runsWorker) {
-    const connection = redisConnection(config, 'worker', metrics, logger);
-    const redisSettings = new RedisSettingsCheck(connection, {
+  const components = await createComponents(config, logger, config.role);
+  let metricsServer: MetricsServer | undefined;
+  let workerPieces: WorkerPieces | undefined;
+  try {
+    if (config.metrics.port !== 0) metricsServer = await startMetricsServer(components.metrics, config.metrics, logger);
+    const readinessChecks = components.readinessChecks();
+    if (components.runsWorker) workerPieces = await startWorker(components);
+    const app = createApp({
       logger,
-      onPolicy: (policy) => metrics.redisPolicy(policy),
-      enforce: config.environment === 'production',
+      readinessChecks,
+      webhook: components.runsApi ? webhookOptions(components) : undefined,
+      metrics: components.metrics,
+      metricsPath: metricsServer === undefined ? config.metrics.path : undefined,
+      routers: components.runsApi ? operatorRouters(components) : [],
     });
-    // The worker needs Redis, and one that keeps its keys; the API's answers need only Postgres.
-    readinessChecks.push({ name: 'redis', check: () => redisSettings.check() });
-    redisSettings.check().catch(() => undefined); // says at start what it found; readiness says the rest
-    worker = new ProjectionWorker(new ProjectionStore(prisma), inbox, jobs, logger, {
-      connection,
-      prefix: config.redis.prefix,
-      ...config.worker,
-      metrics,
+    const server = app.listen(config.port);
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const metricsPort = metricsServer?.port ?? port;
+    logger.info('service started', {
+      role: config.role,
+      port,
+      webhookPath: components.runsApi ? config.webhook.path : undefined,
+      metricsPort,
+      metricsPath: config.metrics.path,
     });
-    const sweeper = new InboxSweeper(inbox, jobs, logger, {
-      intervalMs: config.inbox.sweepIntervalMs,
-      minAgeSeconds: config.inbox.sweepAfterSeconds,
-      batchSize: config.worker.batchSize,
-      metrics,
-    });
-    worker.start();
-    sweeper.start();
-    closers.push(
-      () => sweeper.stop(),
-      () => connection.quit(),
-    );
-    if (api !== undefined) {
-      closers.unshift(await startReconciliation(config, api, prisma, logger, metrics));
-    } else {
-      logger.info('reconciliation is off: no Upvest API credentials configured');
-    }
+    const startedMetricsServer = metricsServer;
+    const startedWorker = workerPieces;
+    return {
+      port,
+      metricsPort,
+      async close() {
+        app.locals.shuttingDown = true;
+        // The HTTP servers and the worker drain in parallel; connections close after them.
+        await Promise.all([closeServer(server), startedMetricsServer?.close(), startedWorker && stopWorker(startedWorker)]);
+        await components.close();
+        logger.info('service stopped');
+      },
+      forceClose() {
+        server.closeAllConnections();
+        startedMetricsServer?.forceClose();
+      },
+    };
+  } catch (error) {
+    // A start that failed half way (a taken port, Redis away at start) leaves nothing open.
+    await Promise.all([metricsServer?.close(), workerPieces && stopWorker(workerPieces)]);
+    await components.close();
+    throw error;
   }
-  closers.push(
-    () => queue.close(),
-    () => producer.quit(),
-    () => database.close(),
-  );
+}
 
-  const app = createApp({ logger, readinessChecks, webhook, metrics, metricsPath: metricsServer === undefined ? config.metrics.path : undefined, routers });
-  const server = app.listen(config.port);
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  const metricsPort = metricsServer?.port ?? port;
-  logger.info('service started', {
-    role: config.role,
-    port,
-    webhookPath: runsApi ? config.webhook.path : undefined,
-    metricsPort,
-    metricsPath: config.metrics.path,
-  });
-
+function webhookOptions(components: Components): Parameters<typeof createApp>[0]['webhook'] {
+  const { config } = components;
   return {
-    port,
-    metricsPort,
-    async close() {
-      app.locals.shuttingDown = true;
-      // The HTTP servers and the worker drain in parallel; connections close after them.
-      await Promise.all([closeServer(server), metricsServer?.close(), worker?.close()]);
-      for (const close of closers) await close().catch((error) => logger.warn('error while closing', { error: String(error) }));
-      logger.info('service stopped');
-    },
-    forceClose() {
-      server.closeAllConnections();
-      metricsServer?.forceClose();
-    },
+    path: config.webhook.path,
+    bodyLimitBytes: config.webhook.bodyLimitBytes,
+    publicUrl: config.webhook.publicUrl,
+    retryAfterSeconds: config.ingest.retryAfterSeconds,
+    verifySignature: components.verifySignature,
+    ingestor: components.ingestor,
   };
 }
 
-async function migrate(config: Config, logger: Logger): Promise<void> {
-  const { created, applied } = await migrateDatabase(config.database.url);
-  if (created || applied.length > 0) logger.info('database migrated', { created, migrations: applied });
-}
-
-/** Starts the periodic reconciliation; returns what stops it. */
-async function startReconciliation(config: Config, api: UpvestApi, prisma: PrismaClient, logger: Logger, metrics: Metrics): Promise<() => Promise<void>> {
-  const connection = redisConnection(config, 'worker', metrics, logger);
-  const reconciler = new Reconciler(prisma, api, new ProjectionStore(prisma), logger, config.reconciliation, metrics);
-  const scheduler = new ReconciliationScheduler(reconciler, logger, { connection, prefix: config.redis.prefix, intervalMs: config.reconciliation.intervalMs });
-  metrics.watchQueue(scheduler.queue);
-  await scheduler.start();
-  return async () => {
-    await scheduler.close();
-    await connection.quit();
-  };
-}
-
-/** A delivery signed with an unknown key id waits at most this long for the key refresh it triggers. */
-const KEY_REFRESH_WAIT_MS = 5000;
-
-/**
- * A static JWKS wins; else the provider's keys from its API; else, outside production, the
- * local development key.
- */
-async function verificationKeys(config: Config, api: UpvestApi | undefined, logger: Logger): Promise<VerificationKeySet | ProviderKeyStore> {
-  if (config.webhook.verificationKeys !== undefined) return config.webhook.verificationKeys;
-  if (api !== undefined) {
-    const store = new ProviderKeyStore(() => api.verificationKeys(), logger, {
-      refreshIntervalMs: config.webhook.keyRefreshIntervalMs,
-      minRefreshIntervalMs: config.webhook.keyMinRefreshIntervalMs,
-      refreshWaitMs: KEY_REFRESH_WAIT_MS,
-    });
-    // Not awaited: the service serves while the keys load (a slow or failing API retries for minutes);
-    // until they have loaded, deliveries are answered 503 and the provider retries.
-    void store.start();
-    return store;
+/** The admin API and the read API, each on when its token is set; on the HTTP port, where the Helm ingress exposes only the webhook path. */
+function operatorRouters(components: Components): Array<[string, Router]> {
+  const { config, logger } = components;
+  const routers: Array<[string, Router]> = [];
+  if (config.adminToken !== undefined) {
+    const queues = [components.projectionJobs.queue, components.reconciliationQueue];
+    routers.push(['/admin', createAdminRouter({ token: config.adminToken, operations: components, queues, logger })]);
   }
-  const devKeys = loadOrCreateDevKeyPair(DEFAULT_DEV_KEY_DIR);
-  logger.warn('no UPVEST_WEBHOOK_JWKS configured: accepting only the local development key; never do this in production', {
-    kid: devKeys.kid,
-    directory: DEFAULT_DEV_KEY_DIR,
+  if (config.readApiToken !== undefined) routers.push(['/', createReadApiRouter({ token: config.readApiToken, reader: components.paymentReader, logger })]);
+  return routers;
+}
+
+/** The projection worker, the inbox sweeper and, with the provider's API, the periodic reconciliation. */
+async function startWorker(components: Components): Promise<WorkerPieces> {
+  const { config, logger, metrics } = components;
+  components.redisSettings.check().catch(() => undefined); // says at start what it found; readiness says the rest
+  const worker = new ProjectionWorker(components.projectionStore, components.inbox, components.projectionJobs, logger, {
+    connection: components.workerConnection,
+    concurrency: config.worker.concurrency,
+    batchSize: config.worker.batchSize,
+    batchWaitMs: config.worker.batchWaitMs,
+    retryPolicy: components.retryPolicy,
+    lockDurationMs: config.worker.lockDurationMs,
+    metrics,
   });
-  return VerificationKeySet.fromJwks(devKeys.jwks);
-}
-
-/** A Redis connection whose errors (ioredis reports every failed reconnect) are logged at debug and counted. */
-function redisConnection(config: Config, role: 'producer' | 'worker', metrics: Metrics, logger: Logger): Redis {
-  const connection = createRedisConnection(config.redis.url, role);
-  connection.on('error', (error) => {
-    metrics.dependencyError('redis');
-    logger.debug('redis connection error', { role, error: error.message });
+  const sweeper = new InboxSweeper(components.inbox, components.projectionJobs, logger, {
+    intervalMs: config.inbox.sweepIntervalMs,
+    minAgeSeconds: config.inbox.sweepAfterSeconds,
+    batchSize: config.worker.batchSize,
+    metrics,
   });
-  return connection;
+  worker.start();
+  sweeper.start();
+  const reconciler = components.reconciler;
+  if (reconciler === undefined) {
+    logger.info('reconciliation is off: no Upvest API credentials configured');
+    return { worker, sweeper };
+  }
+  const scheduler = new ReconciliationScheduler(reconciler, components.reconciliationQueue, logger, {
+    connection: components.workerConnection,
+    intervalMs: config.reconciliation.intervalMs,
+  });
+  const pieces = { worker, sweeper, scheduler };
+  await scheduler.start().catch(async (error) => {
+    await stopWorker(pieces);
+    throw error;
+  });
+  return pieces;
 }
 
-/** A queue on an existing connection; its errors are that connection's, already counted there. */
-function openQueue(name: string, connection: Redis, config: Config, logger: Logger, options: Partial<QueueOptions> = {}): Queue {
-  const queue = new Queue(name, { connection, prefix: config.redis.prefix, ...options });
-  queue.on('error', (error) => logger.debug('queue error', { queue: name, error: error.message }));
-  return queue;
-}
-
-function postgresReadiness(prisma: PrismaClient, metrics: Metrics): ReadinessCheck {
-  const migrations = readMigrations();
-  return {
-    name: 'postgres',
-    async check() {
-      const rows = await prisma.$queryRawUnsafe<Array<{ migration_name: string }>>(APPLIED_MIGRATIONS_SQL).catch((error) => {
-        if (sqlStateOf(error) === UNDEFINED_TABLE) return []; // no _prisma_migrations yet: nothing applied
-        metrics.dependencyError('postgres');
-        throw error;
-      });
-      const pending = pendingMigrationNames(migrations, rows.map((row) => row.migration_name));
-      if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);
-    },
-  };
-}
-
-function keysReadiness(store: ProviderKeyStore): ReadinessCheck {
-  return {
-    name: 'verification-keys',
-    async check() {
-      if (!store.loaded) throw new Error("the provider's verification keys are not loaded yet");
-    },
-  };
+/** The active jobs and a running reconciliation finish; then the sweeper stops. */
+async function stopWorker(pieces: WorkerPieces): Promise<void> {
+  await Promise.all([pieces.scheduler?.close(), pieces.worker.close()]);
+  await pieces.sweeper.stop();
 }

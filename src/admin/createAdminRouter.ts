@@ -1,33 +1,22 @@
 import { Queue } from 'bullmq';
 import express, { ErrorRequestHandler, Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { PrismaClient } from '../database/prismaClient';
-import { sendProblem, sendRetryLater } from '../http/problem';
-import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
-import { InboxStore } from '../inbox/InboxStore';
-import { Logger } from '../logging/logger';
-import { QuarantineStore } from '../quarantine/QuarantineStore';
-import { failedJobsQuery, jobId, jsonText, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from './adminSchemas';
 import { requireBearerToken } from '../http/bearerAuth';
+import { sendProblem, sendRetryLater } from '../http/problem';
 import { requestLoggerOf } from '../http/requestId';
+import { IngestUnavailableError } from '../ingest/BatchIngestor';
+import { Logger } from '../logging/logger';
+import { failedJobsQuery, jobId, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from '../operations/operationInputs';
+import { Operations } from '../operations/Operations';
+import { jsonText } from '../shared/jsonText';
 import { bullBoardRouter } from './bullBoardRouter';
-import { FailedJobQuarantiner } from './FailedJobQuarantiner';
-import { FailedJobs } from './FailedJobs';
-import { QuarantineReprocessor } from './QuarantineReprocessor';
-import { reprojectPayment } from './reprojectPayment';
 
 export interface AdminRouterOptions {
   /** The bearer token (ADMIN_TOKEN). */
   token: string;
+  operations: Operations;
   /** The queues bull-board shows: the events queue and the reconciliation queue. */
   queues: Queue[];
-  /** The queue whose failed jobs are listed and retried. */
-  eventsQueue: Queue;
-  prisma: PrismaClient;
-  /** Where a failed event is set aside from. */
-  inbox: InboxStore;
-  /** Receives re-processed quarantined content like a delivery. */
-  ingestor: BatchIngestor;
   logger: Logger;
   /** Where the router is mounted, as the browser sees it (bull-board links absolutely). Default /admin. */
   mountPath?: string;
@@ -39,10 +28,7 @@ export interface AdminRouterOptions {
  */
 export function createAdminRouter(options: AdminRouterOptions): Router {
   const { logger } = options;
-  const failedJobs = new FailedJobs(options.eventsQueue, options.inbox);
-  const quarantine = new QuarantineStore(options.prisma);
-  const reprocessor = new QuarantineReprocessor(quarantine, options.ingestor);
-  const quarantiner = new FailedJobQuarantiner(options.eventsQueue, options.inbox, quarantine);
+  const { failedJobs, failedJobQuarantiner, quarantineStore, quarantineReprocessor, paymentReprojector } = options.operations;
   const router = Router();
 
   router.use(requireBearerToken(options.token));
@@ -85,7 +71,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.post('/jobs/:id/quarantine', async (request, response) => {
     const id = validInput(response, jobId, request.params.id);
     if (id === undefined) return;
-    const result = await quarantiner.setAside(id);
+    const result = await failedJobQuarantiner.setAside(id);
     if (result.outcome === 'not-found') return notFound(response, `No job with id ${id}.`);
     if (result.outcome === 'not-failed') return sendProblem(response, 409, 'job-not-failed', 'Job not failed', `Job ${id} is not in the failed state.`);
     if (result.outcome === 'not-an-event') {
@@ -101,13 +87,13 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.get('/quarantine', async (request, response) => {
     const query = validInput(response, quarantineQuery, request.query);
     if (query === undefined) return;
-    sendJson(response, 200, { items: await quarantine.list(query.limit, query.offset), limit: query.limit, offset: query.offset });
+    sendJson(response, 200, { items: await quarantineStore.list(query.limit, query.offset), limit: query.limit, offset: query.offset });
   });
 
   router.get('/quarantine/:id', async (request, response) => {
     const id = validInput(response, quarantineId, request.params.id);
     if (id === undefined) return;
-    const item = await quarantine.get(id);
+    const item = await quarantineStore.get(id);
     if (item === undefined) return notFound(response, `No quarantined payload with id ${id}.`);
     sendJson(response, 200, item);
   });
@@ -115,7 +101,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.post('/quarantine/:id/reprocess', async (request, response) => {
     const id = validInput(response, quarantineId, request.params.id);
     if (id === undefined) return;
-    const result = await reprocessor.reprocess(id);
+    const result = await quarantineReprocessor.reprocess(id);
     if (result === undefined) return notFound(response, `No quarantined payload with id ${id}.`);
     requestLoggerOf(response, logger).info('admin: quarantined payload reprocessed', result);
     sendJson(response, 200, result);
@@ -124,7 +110,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.post('/payments/:kind/:id/reproject', async (request, response) => {
     const target = validInput(response, paymentTarget, request.params);
     if (target === undefined) return;
-    const payment = await reprojectPayment(options.prisma, target.kind, target.id);
+    const payment = await paymentReprojector.reproject(target.kind, target.id);
     if (payment === undefined) return notFound(response, `No events of ${request.params.kind} ${target.id} in webhook_events.`);
     requestLoggerOf(response, logger).info('admin: payment re-projected', { kind: target.kind, paymentId: target.id });
     sendJson(response, 200, payment);

@@ -1,7 +1,8 @@
-import type { UsageOutput } from '../tools/commandLine';
-
-/** Where a command writes: results to out (parsable with --json), progress and errors to err. */
-export type CliIo = UsageOutput;
+/** Where a command writes: results to out (parsable with --json), progress, usage and errors to err. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
 
 /** Exit codes of `npm run cli`. */
 export const EXIT = {

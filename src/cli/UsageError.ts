@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseInput } from '../admin/adminSchemas';
+import { parseInput } from '../operations/operationInputs';
 
 /** Bad arguments found inside a command; runCli prints it with the usage and exits 2. */
 export class UsageError extends Error {

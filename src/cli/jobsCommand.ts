@@ -1,17 +1,15 @@
-import { failedJobsQuery, jobId, jsonText, retryFilterBody } from '../admin/adminSchemas';
-import { FailedJobQuarantiner } from '../admin/FailedJobQuarantiner';
-import { FailedJobs } from '../admin/FailedJobs';
-import { QuarantineStore } from '../quarantine/QuarantineStore';
-import { Config } from '../config/config';
-import { CliValues } from './cliOptions';
-import { CliIo, EXIT } from './CliIo';
+import { failedJobsQuery, jobId, retryFilterBody } from '../operations/operationInputs';
+import { Operations } from '../operations/Operations';
+import { jsonText } from '../shared/jsonText';
 import { oneLine } from '../shared/oneLine';
-import { withOperations } from './cliResources';
+import { CliCommand, CommandContext } from './CliCommand';
+import { CliIo, EXIT } from './CliIo';
 import { formatTable, truncated } from './formatTable';
 import { parsedOrUsage, singleArgument, UsageError } from './UsageError';
 
 /** `jobs failed|show|retry|retry-failed|quarantine`: the events queue's failed jobs. */
-export async function jobsCommand(config: Config, subcommand: string | undefined, args: string[], values: CliValues, io: CliIo): Promise<number> {
+export const jobsCommand: CliCommand = async (context) => {
+  const { subcommand, args, values, io } = context;
   switch (subcommand) {
     case 'failed': {
       const query = parsedOrUsage(
@@ -19,7 +17,7 @@ export async function jobsCommand(config: Config, subcommand: string | undefined
         { type: values.type, failedReasonContains: values.reason, limit: values.limit, offset: values.offset },
         'jobs failed',
       );
-      const jobs = await withOperations(config, ({ jobs, inbox }) => new FailedJobs(jobs.queue, inbox).list(query, query.limit, query.offset));
+      const jobs = await (await operations(context)).failedJobs.list(query, query.limit, query.offset);
       if (values.json) {
         io.out(jsonText(jobs, 2));
         return EXIT.ok;
@@ -30,14 +28,14 @@ export async function jobsCommand(config: Config, subcommand: string | undefined
     }
     case 'show': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs show', 'job id'), 'job id');
-      const job = await withOperations(config, ({ jobs, inbox }) => new FailedJobs(jobs.queue, inbox).inspect(id));
+      const job = await (await operations(context)).failedJobs.inspect(id);
       if (job === undefined) return notFound(io, id);
       io.out(jsonText(job, 2));
       return EXIT.ok;
     }
     case 'retry': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs retry', 'job id'), 'job id');
-      const outcome = await withOperations(config, ({ jobs, inbox }) => new FailedJobs(jobs.queue, inbox).retry(id));
+      const outcome = await (await operations(context)).failedJobs.retry(id);
       if (outcome === 'not-found') return notFound(io, id);
       if (outcome === 'not-failed') {
         io.err(`job ${id} is not in the failed state; nothing retried`);
@@ -48,7 +46,7 @@ export async function jobsCommand(config: Config, subcommand: string | undefined
     }
     case 'quarantine': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs quarantine', 'job id'), 'job id');
-      const result = await withOperations(config, ({ jobs, inbox, database }) => new FailedJobQuarantiner(jobs.queue, inbox, new QuarantineStore(database.prisma)).setAside(id));
+      const result = await (await operations(context)).failedJobQuarantiner.setAside(id);
       if (result.outcome === 'not-found') return notFound(io, id);
       if (result.outcome !== 'set-aside') {
         io.err(SET_ASIDE_REFUSALS[result.outcome].replace('%s', id));
@@ -60,13 +58,20 @@ export async function jobsCommand(config: Config, subcommand: string | undefined
     case 'retry-failed': {
       if (args.length > 0) throw new UsageError('jobs retry-failed takes no arguments, only --type, --reason and --limit');
       const filter = parsedOrUsage(retryFilterBody, { type: values.type, failedReasonContains: values.reason, limit: values.limit }, 'jobs retry-failed');
-      const result = await withOperations(config, ({ jobs, inbox }) => new FailedJobs(jobs.queue, inbox).retryMatching(filter, filter.limit));
+      const result = await (await operations(context)).failedJobs.retryMatching(filter, filter.limit);
       io.out(values.json ? jsonText(result, 2) : `retried ${result.retried} of ${result.matched} matching failed job(s)`);
       return EXIT.ok;
     }
     default:
       throw new UsageError(`unknown jobs command: ${subcommand ?? '(none)'}`);
   }
+};
+
+/** The operations, once the database is migrated and Redis answers. */
+async function operations(context: CommandContext): Promise<Operations> {
+  const components = await context.migrated();
+  await components.readyProjectionJobs();
+  return components;
 }
 
 const SET_ASIDE_REFUSALS = {

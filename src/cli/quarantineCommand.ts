@@ -1,27 +1,17 @@
-import { jsonText, quarantineId, quarantineQuery } from '../admin/adminSchemas';
-import { QuarantineReprocessor } from '../admin/QuarantineReprocessor';
-import { Config } from '../config/config';
-import { QuarantineListing, QuarantineStore } from '../quarantine/QuarantineStore';
-import { CliValues } from './cliOptions';
+import { quarantineId, quarantineQuery } from '../operations/operationInputs';
+import { QuarantineListing } from '../quarantine/QuarantineStore';
+import { jsonText } from '../shared/jsonText';
+import { CliCommand } from './CliCommand';
 import { CliIo, EXIT } from './CliIo';
-import { Logger } from '../logging/logger';
-import { withDatabase, withIngest } from './cliResources';
 import { truncated } from './formatTable';
 import { parsedOrUsage, singleArgument, UsageError } from './UsageError';
 
 /** `quarantine list|show|reprocess`: authentic content that could not be used. */
-export async function quarantineCommand(
-  config: Config,
-  subcommand: string | undefined,
-  args: string[],
-  values: CliValues,
-  io: CliIo,
-  logger: Logger,
-): Promise<number> {
+export const quarantineCommand: CliCommand = async ({ subcommand, args, values, io, migrated }) => {
   switch (subcommand) {
     case 'list': {
       const query = parsedOrUsage(quarantineQuery, { limit: values.limit, offset: values.offset }, 'quarantine list');
-      const rows = await withDatabase(config, ({ prisma }) => new QuarantineStore(prisma).list(query.limit, query.offset));
+      const rows = await (await migrated()).quarantineStore.list(query.limit, query.offset);
       if (values.json) {
         io.out(jsonText(rows, 2));
         return EXIT.ok;
@@ -32,14 +22,17 @@ export async function quarantineCommand(
     }
     case 'show': {
       const id = parsedOrUsage(quarantineId, singleArgument(args, 'quarantine show', 'id'), 'id');
-      const row = await withDatabase(config, ({ prisma }) => new QuarantineStore(prisma).get(id));
+      const row = await (await migrated()).quarantineStore.get(id);
       if (row === undefined) return notFound(io, id);
       io.out(values.json ? jsonText(row, 2) : `${describe(row)}\n\n${row.content}`);
       return EXIT.ok;
     }
     case 'reprocess': {
       const id = parsedOrUsage(quarantineId, singleArgument(args, 'quarantine reprocess', 'id'), 'id');
-      const result = await withIngest(config, logger, ({ database, ingestor }) => new QuarantineReprocessor(new QuarantineStore(database.prisma), ingestor).reprocess(id));
+      const components = await migrated();
+      await components.readyProjectionJobs();
+      // Its jobs are queued before the command ends: closing the components drains the ingest.
+      const result = await components.quarantineReprocessor.reprocess(id);
       if (result === undefined) return notFound(io, id);
       const { accepted, duplicate, ignored, quarantined } = result;
       io.out(values.json ? jsonText(result, 2) : `#${id} reprocessed as ${result.ranAs === 'body' ? 'a whole body' : 'one event'}: accepted ${accepted}, duplicate ${duplicate}, ignored ${ignored}, quarantined ${quarantined}`);
@@ -48,7 +41,7 @@ export async function quarantineCommand(
     default:
       throw new UsageError(`unknown quarantine command: ${subcommand ?? '(none)'}`);
   }
-}
+};
 
 function describe(row: QuarantineListing): string {
   const lines = [

@@ -1,21 +1,16 @@
-import { isIP } from 'node:net';
+import { Components, createComponents } from '../compose';
 import { Config, ConfigError, loadConfig } from '../config/config';
 import { Logger } from '../logging/logger';
-import { ProjectionStore } from '../projection/ProjectionStore';
-import { UpvestApi } from '../provider/UpvestApi';
-import { UpvestApiClient } from '../provider/UpvestApiClient';
-import { UpvestApiError, UpvestApiUnavailableError } from '../provider/UpvestApiError';
-import { Backfill, BackfillProgress } from '../reconciliation/Backfill';
-import { parseCommandLine, usageError } from '../tools/commandLine';
+import { backfillCommand } from './backfillCommand';
+import { CliCommand } from './CliCommand';
 import { CliValues, CLI_OPTIONS } from './cliOptions';
 import { CliIo, EXIT } from './CliIo';
-import { withDatabase } from './cliResources';
-import { formatTable } from './formatTable';
+import { parseCommandLine, usageError } from './commandLine';
 import { jobsCommand } from './jobsCommand';
 import { paymentsCommand } from './paymentsCommand';
 import { quarantineCommand } from './quarantineCommand';
-import { singleArgument, UsageError } from './UsageError';
-import { allWebhooks, printWebhooks, registerWebhook, withWebhookId } from './webhooksCommand';
+import { UsageError } from './UsageError';
+import { webhooksCommand } from './webhooksCommand';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -62,12 +57,24 @@ Exit codes: 0 success, 1 the operation failed (the API, the database or Redis fa
 is not failed), 2 bad usage or configuration, 3 no such webhook, job, quarantined payload or
 payment events.`;
 
-/** `npm run cli`; returns the exit code. */
+const COMMANDS: Record<string, CliCommand> = {
+  webhooks: webhooksCommand,
+  backfill: backfillCommand,
+  jobs: jobsCommand,
+  quarantine: quarantineCommand,
+  payments: paymentsCommand,
+};
+
+/**
+ * `npm run cli`; returns the exit code. Bad usage and configuration exit 2 with the usage; a
+ * failed operation (the API, the database or Redis) exits 1 with its error.
+ */
 export async function runCli(argv: string[], io: CliIo, environment: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
   const parsed = parseCommandLine(USAGE, { args: argv, options: CLI_OPTIONS, allowPositionals: true }, io);
   if (typeof parsed === 'number') return parsed;
-  const values = parsed.values as CliValues;
-  const [command, subcommand, ...rest] = parsed.positionals;
+  const [name, subcommand, ...args] = parsed.positionals;
+  const command = Object.hasOwn(COMMANDS, name ?? '') ? COMMANDS[name] : undefined;
+  if (command === undefined) return usageError(USAGE, name === undefined ? 'no command given' : `unknown command: ${parsed.positionals.join(' ')}`, io);
   let config: Config;
   try {
     config = loadConfig(environment);
@@ -76,149 +83,16 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
     io.err(error.message);
     return EXIT.usage;
   }
+  const components = await createComponents(config, logger, 'cli');
+  let migration: Promise<Components> | undefined;
+  const migrated = () => (migration ??= components.migrateIfConfigured().then(() => components));
   try {
-    switch (command) {
-      case 'webhooks':
-      case 'backfill':
-        return await providerCommand(config, parsed.positionals, values, io, logger);
-      case 'jobs':
-        return await operatorCommand(io, () => jobsCommand(config, subcommand, rest, values, io));
-      case 'quarantine':
-        return await operatorCommand(io, () => quarantineCommand(config, subcommand, rest, values, io, logger));
-      case 'payments':
-        return await operatorCommand(io, () => paymentsCommand(config, subcommand, rest, io));
-      default:
-        return usageError(USAGE, command === undefined ? 'no command given' : `unknown command: ${parsed.positionals.join(' ')}`, io);
-    }
+    return await command({ subcommand, args, values: parsed.values as CliValues, io, components, migrated });
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return usageError(USAGE, error.message, io);
-  }
-}
-
-/** The operator's commands need only Postgres and Redis; their failures are reported, not thrown. */
-async function operatorCommand(io: CliIo, run: () => Promise<number>): Promise<number> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
+    if (error instanceof UsageError) return usageError(USAGE, error.message, io);
     io.err(`error: ${(error as Error).message}`);
     return EXIT.failed;
+  } finally {
+    await components.close();
   }
-}
-
-/** The commands that talk to the provider's API, and so need its credentials. */
-async function providerCommand(config: Config, positionals: string[], values: CliValues, io: CliIo, logger: Logger): Promise<number> {
-  const [command, subcommand, ...rest] = positionals;
-  if (config.upvestApi === undefined) {
-    io.err('The Upvest API credentials are not configured: set UPVEST_CLIENT_ID, UPVEST_CLIENT_SECRET, UPVEST_SIGNING_KEY(_FILE) and UPVEST_SIGNING_KEY_ID.');
-    return EXIT.usage;
-  }
-  const api = new UpvestApi(new UpvestApiClient({ ...config.upvestApi, logger }));
-  try {
-    if (command === 'webhooks') return await webhooks(api, subcommand, rest, values, io);
-    if (subcommand === undefined) return await backfill(api, config, values, io, logger);
-    return usageError(USAGE, `unknown command: ${positionals.join(' ')}`, io);
-  } catch (error) {
-    if (!(error instanceof UpvestApiError || error instanceof UpvestApiUnavailableError)) throw error;
-    io.err(`error: ${error.message}`);
-    return EXIT.failed;
-  }
-}
-
-async function webhooks(api: UpvestApi, subcommand: string | undefined, args: string[], values: CliValues, io: CliIo): Promise<number> {
-  switch (subcommand) {
-    case 'register': {
-      const options = registerOptions(values);
-      if (typeof options === 'string') return usageError(USAGE, options, io);
-      const { action, webhook } = await registerWebhook(api, options);
-      if (values.json) {
-        io.out(JSON.stringify({ action, webhook }, null, 2));
-      } else {
-        io.out(`webhook ${action} and enabled:\n`);
-        printWebhooks(io, [webhook], false);
-      }
-      return EXIT.ok;
-    }
-    case 'list':
-      printWebhooks(io, await allWebhooks(api), values.json ?? false);
-      return EXIT.ok;
-    case 'delete':
-    case 'test': {
-      const id = singleArgument(args, `webhooks ${subcommand}`, 'webhook id');
-      if (subcommand === 'delete') {
-        return withWebhookId(io, id, async () => {
-          await api.deleteWebhook(id);
-          return `webhook ${id} deleted`;
-        });
-      }
-      return withWebhookId(io, id, async () => {
-        const answer = await api.testWebhook(id);
-        return `test delivery requested for webhook ${id}: the provider answered ${answer.status} (upvest-request-id ${answer.requestId ?? 'unknown'}); it delivers asynchronously, watch this service's logs for the request`;
-      });
-    }
-    default:
-      return usageError(USAGE, `unknown webhooks command: ${subcommand ?? '(none)'}`, io);
-  }
-}
-
-function registerOptions(values: CliValues): Parameters<typeof registerWebhook>[1] | string {
-  if (values.url === undefined) return '--url is required';
-  let url: URL;
-  try {
-    url = new URL(values.url);
-  } catch {
-    return `--url is not a URL: ${values.url}`;
-  }
-  // The provider delivers only over HTTPS to a DNS name, and refuses such a subscription anyway.
-  if (url.protocol !== 'https:') return `--url must be an https URL, not ${values.url}`;
-  if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) return `--url must name its host by DNS name, not IP address: ${values.url}`;
-  if (!/^[1-9][0-9]?[sm]$/.test(values.delay as string)) return `--delay must look like 5s or 1m (1-99, s or m), not ${values.delay}`;
-  const maxPackageSize = Number(values['max-package-size']);
-  if (!Number.isInteger(maxPackageSize) || maxPackageSize < 100 || maxPackageSize > 1048576) {
-    return `--max-package-size must be a whole number from 100 to 1048576, not ${values['max-package-size']}`;
-  }
-  const types = (values.types as string).split(',').map((type) => type.trim().toUpperCase()).filter((type) => type !== '');
-  if (types.length === 0) return '--types must name at least one event category';
-  return { url: values.url, title: values.title as string, types, delay: values.delay as string, maxPackageSize };
-}
-
-async function backfill(api: UpvestApi, config: Config, values: CliValues, io: CliIo, logger: Logger): Promise<number> {
-  if (values.since === undefined) return usageError(USAGE, '--since is required', io);
-  const since = new Date(values.since);
-  if (Number.isNaN(since.getTime())) return usageError(USAGE, `--since is not a date: ${values.since}`, io);
-  const pageSize = Number(values['page-size']);
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-    return usageError(USAGE, `--page-size must be a whole number from 1 to 1000, not ${values['page-size']}`, io);
-  }
-  return withDatabase(config, async ({ prisma }) => {
-    const results = await new Backfill(prisma, api, new ProjectionStore(prisma), logger).run({
-      since,
-      pageSize,
-      restart: values.restart ?? false,
-      onProgress: (progress) => io.err(progressLine(progress)),
-    });
-    if (values.json) {
-      io.out(JSON.stringify(results, null, 2));
-    } else {
-      io.out(
-        formatTable(
-          ['KIND', 'READ', 'PROJECTED', 'INVALID', 'STATE'],
-          results.map((result) => [
-            result.kind,
-            String(result.offset),
-            String(result.projected),
-            String(result.invalid),
-            result.alreadyComplete ? 'already complete (use --restart to run again)' : 'complete',
-          ]),
-        ),
-      );
-    }
-    return results.some((result) => result.invalid > 0) ? EXIT.failed : EXIT.ok;
-  });
-}
-
-function progressLine(progress: BackfillProgress): string {
-  const total = progress.totalCount === undefined ? '' : ` of ${progress.totalCount}`;
-  return `${progress.kind}: read ${progress.offset}${total}, projected ${progress.projected}${progress.done ? ', done' : ''}`;
 }

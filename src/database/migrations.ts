@@ -98,17 +98,17 @@ export async function migrateDatabase(databaseUrl: string, migrations = readMigr
   return { created, applied: await applyMigrations(databaseUrl, migrations) };
 }
 
-export const APPLIED_MIGRATIONS_SQL =
-  'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
-
 /** Names of the given migrations that are not among the applied ones. */
 export function pendingMigrationNames(migrations: Migration[], appliedNames: Iterable<string>): string[] {
   const applied = new Set(appliedNames);
   return migrations.map((migration) => migration.name).filter((name) => !applied.has(name));
 }
 
-async function appliedMigrationNames(client: Client): Promise<string[]> {
-  const result = await client.query<{ migration_name: string }>(APPLIED_MIGRATIONS_SQL);
+/** The migrations recorded as applied; `database` is a pg Client or Pool. */
+export async function appliedMigrationNames(database: Pick<Client, 'query'>): Promise<string[]> {
+  const result = await database.query<{ migration_name: string }>(
+    'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+  );
   return result.rows.map((row) => row.migration_name);
 }
 

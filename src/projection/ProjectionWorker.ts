@@ -2,9 +2,9 @@ import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { InboxStore } from '../inbox/InboxStore';
 import { Logger } from '../logging/logger';
-import { BATCH_JOB_NAME, EVENTS_QUEUE_NAME, eventIdOf, JobEvent, RETRY_BACKOFF_TYPE } from '../queue/jobs';
+import { BATCH_JOB_NAME, eventIdOf, JobEvent } from '../queue/jobs';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
-import { retryDelayMs } from '../shared/retryBackoff';
+import { projectionBackoffStrategy, RetryPolicy } from '../queue/retryPolicy';
 import { inBatches } from '../shared/inBatches';
 import { jobEvents } from './legacyJobs';
 import { PermanentProjectionError, ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
@@ -15,13 +15,13 @@ import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore'
 const EVENTS_IN_FLIGHT_PER_BATCH = 4;
 
 export interface ProjectionWorkerOptions {
+  /** The worker's own connection: BullMQ's blocking commands need one that retries forever. */
   connection: Redis;
-  prefix: string;
   concurrency: number;
   batchSize: number;
   batchWaitMs: number;
-  backoffMs: number;
-  backoffMaxMs: number;
+  /** The policy the events queue gives its jobs; the worker applies its back-off. */
+  retryPolicy: RetryPolicy;
   lockDurationMs: number;
   metrics?: ProjectionMetrics;
 }
@@ -61,19 +61,16 @@ export class ProjectionWorker {
     this.batcher = new ProjectionBatcher(store, options.batchSize, options.batchWaitMs, metrics);
     // Enough events in flight to keep a few full batches going, not the whole backlog of every job held.
     this.permits = new EventPermits(EVENTS_IN_FLIGHT_PER_BATCH * options.batchSize);
-    this.worker = new Worker(EVENTS_QUEUE_NAME, (job) => this.process(job), {
+    this.worker = new Worker(jobs.queue.name, (job) => this.process(job), {
       connection: options.connection,
-      prefix: options.prefix,
+      prefix: jobs.queue.opts.prefix,
       concurrency: options.concurrency,
       autorun: false,
       lockDuration: options.lockDurationMs,
       stalledInterval: options.lockDurationMs,
       // A job whose worker died is retried; only a job that keeps killing workers ends up failed.
       maxStalledCount: 10,
-      settings: {
-        backoffStrategy: (attemptsMade, type) =>
-          type === RETRY_BACKOFF_TYPE ? retryDelayMs(attemptsMade, options.backoffMs, options.backoffMaxMs) : -1,
-      },
+      settings: { backoffStrategy: projectionBackoffStrategy(options.retryPolicy) },
     });
     this.worker.on('failed', (job, error) => {
       const final = job === undefined || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);

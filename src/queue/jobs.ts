@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { JobsOptions } from 'bullmq';
 import { eventKey } from '../events/upvestEvents';
-
-/** The one queue between the inbox and the projection worker. */
-export const EVENTS_QUEUE_NAME = 'upvest-events';
 
 /**
  * Name of the jobs that project several inbox events (a delivery's, or those the sweeper found
@@ -60,18 +56,4 @@ export function eventIdOf(job: { name: string; data: unknown }): string | undefi
   const data = job.data as (Partial<ProjectionJobData> & Partial<LegacyEventJobData> & Partial<LegacyQuarantineJobData>) | undefined;
   const eventId: unknown = data?.events?.[0]?.id ?? (data?.event as { id?: unknown } | undefined)?.id ?? data?.eventId;
   return typeof eventId === 'string' ? eventId : undefined;
-}
-
-export const RETRY_BACKOFF_TYPE = 'capped-exponential-jitter';
-
-/** The retry policy of every projection job: `attempts`, with the worker's capped, jittered back-off between them. */
-export function defaultJobOptions(attempts: number): JobsOptions {
-  return {
-    attempts,
-    backoff: { type: RETRY_BACKOFF_TYPE },
-    // Completed jobs go soon: the inbox in Postgres is the record.
-    removeOnComplete: { age: 3600, count: 10000 },
-    // Failed jobs stay, with their reason, until an operator retries them or sets them aside.
-    removeOnFail: false,
-  };
 }

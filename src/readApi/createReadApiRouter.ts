@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import { PrismaClient } from '../database/prismaClient';
 import { problemErrorHandler } from '../http/problemErrorHandler';
 import { Logger } from '../logging/logger';
 import { requireBearerToken } from '../http/bearerAuth';
@@ -11,7 +10,7 @@ import { paymentRoutes } from './paymentRoutes';
 export interface ReadApiOptions {
   /** READ_API_TOKEN; the API is mounted only when it is set. */
   token: string;
-  prisma: PrismaClient;
+  reader: PaymentReader;
   logger?: Logger;
 }
 
@@ -28,8 +27,7 @@ export function createReadApiRouter(options: ReadApiOptions): Router {
   });
   // Scoped to /v1 so that the router can sit at the app root without guarding the webhook route.
   router.use('/v1', requireBearerToken(options.token));
-  const reader = new PaymentReader(options.prisma);
-  for (const resource of PAYMENT_RESOURCES) router.use(paymentRoutes(resource, reader));
+  for (const resource of PAYMENT_RESOURCES) router.use(paymentRoutes(resource, options.reader));
   // Scoped, and here rather than left to the app: problem+json in any app the router sits in, while
   // errors of the app's other routes keep reaching the app's own handler.
   router.use('/v1', problemErrorHandler(options.logger, 'read API request failed'));

@@ -1,14 +1,12 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Logger } from '../logging/logger';
+import { RECONCILIATION_SCHEDULER_ID } from '../queue/redisKeys';
 import { Reconciler } from './Reconciler';
 
-export const RECONCILIATION_QUEUE_NAME = 'upvest-reconciliation';
-const SCHEDULER_ID = 'reconcile-stale-payments';
-
 export interface ReconciliationSchedulerOptions {
+  /** The worker's own connection: BullMQ's blocking commands need one that retries forever. */
   connection: Redis;
-  prefix: string;
   /** 0 removes the schedule (also one left by an earlier deployment). */
   intervalMs: number;
 }
@@ -19,33 +17,30 @@ export interface ReconciliationSchedulerOptions {
  * global concurrency is 1. A successful run clears the failed runs before it.
  */
 export class ReconciliationScheduler {
-  /** The reconciliation queue; readable for its job counts in the metrics. */
-  readonly queue: Queue;
   private worker: Worker | undefined;
 
   constructor(
     private readonly reconciler: Pick<Reconciler, 'run'>,
+    /** The reconciliation queue; its owner closes it. */
+    private readonly queue: Queue,
     private readonly logger: Logger,
     private readonly options: ReconciliationSchedulerOptions,
-  ) {
-    this.queue = new Queue(RECONCILIATION_QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
-    this.queue.on('error', (error) => logger.debug('reconciliation queue error', { error: error.message }));
-  }
+  ) {}
 
   async start(): Promise<void> {
     if (this.options.intervalMs === 0) {
-      await this.queue.removeJobScheduler(SCHEDULER_ID);
+      await this.queue.removeJobScheduler(RECONCILIATION_SCHEDULER_ID);
       return;
     }
     await this.queue.setGlobalConcurrency(1);
     await this.queue.upsertJobScheduler(
-      SCHEDULER_ID,
+      RECONCILIATION_SCHEDULER_ID,
       { every: this.options.intervalMs },
       { name: 'reconcile', opts: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 } },
     );
-    this.worker = new Worker(RECONCILIATION_QUEUE_NAME, () => this.reconciler.run(), {
+    this.worker = new Worker(this.queue.name, () => this.reconciler.run(), {
       connection: this.options.connection,
-      prefix: this.options.prefix,
+      prefix: this.queue.opts.prefix,
       concurrency: 1,
     });
     this.worker.on('failed', (_job, error) => this.logger.error('reconciliation run failed', { error: error.message }));
@@ -61,6 +56,5 @@ export class ReconciliationScheduler {
   /** Lets a running reconciliation finish, then stops. */
   async close(): Promise<void> {
     await this.worker?.close();
-    await this.queue.close();
   }
 }

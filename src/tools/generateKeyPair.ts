@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DEV_KEY_DIR, generateKeyPair } from '../signature';
-import { parseCommandLine, usageError } from './commandLine';
+import { parseCommandLine, usageError } from '../cli/commandLine';
 
 const USAGE = `Usage: npm run keys -- [--alg p521|ed25519] [--out DIR]
 

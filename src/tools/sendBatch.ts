@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, signWebhookRequest, type SigningKey } from '../signature';
-import { parseCommandLine, usageError } from './commandLine';
+import { parseCommandLine, usageError } from '../cli/commandLine';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000/webhooks/upvest';
 

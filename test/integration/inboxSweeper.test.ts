@@ -5,7 +5,9 @@ import { InboxStore } from '../../src/inbox/InboxStore';
 import { InboxSweeper } from '../../src/inbox/InboxSweeper';
 import { classifyBatch } from '../../src/ingest/classifyBatch';
 import { createLogger } from '../../src/logging/logger';
-import { defaultJobOptions, eventJobId, EVENTS_QUEUE_NAME, ProjectionJobData } from '../../src/queue/jobs';
+import { eventJobId, ProjectionJobData } from '../../src/queue/jobs';
+import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
+import { projectionJobOptions } from '../../src/queue/retryPolicy';
 import { ProjectionJobs } from '../../src/queue/ProjectionJobs';
 import { createRedisConnection } from '../../src/queue/redisConnection';
 import { batchOf, withdrawalEvent } from '../support/paymentEvents';
@@ -25,7 +27,7 @@ beforeAll(async () => {
   testDatabase = await createTestDatabase();
   database = openDatabase(testDatabase.url, 4);
   inbox = new InboxStore(database.pool);
-  queue = new Queue(EVENTS_QUEUE_NAME, { connection, prefix: redisPrefix, defaultJobOptions: defaultJobOptions(5) });
+  queue = new Queue(EVENTS_QUEUE_NAME, { connection, prefix: redisPrefix, defaultJobOptions: projectionJobOptions({ attempts: 5, backoffMs: 200, backoffMaxMs: 1000 }) });
   await queue.waitUntilReady();
   sweeper = new InboxSweeper(inbox, new ProjectionJobs(queue, connection), createLogger('error', true), {
     intervalMs: 60_000,

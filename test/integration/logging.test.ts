@@ -5,7 +5,9 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import request from 'supertest';
 import { createLogger, Logger } from '../../src/logging/logger';
-import { defaultJobOptions, eventJobId, EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
+import { eventJobId } from '../../src/queue/jobs';
+import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
+import { projectionJobOptions } from '../../src/queue/retryPolicy';
 import { directDebitResource } from '../support/fakeUpvest';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../support/fakeUpvestTenant';
 import { batchOf, directDebitEvent, withdrawalEvent } from '../support/paymentEvents';
@@ -234,7 +236,7 @@ describe('log lines of a job', () => {
     try {
       proxy.cut();
       const waiting = withdrawalEvent({ paymentId: crypto.randomUUID() });
-      const job = await queue.add(waiting.type, { events: [{ id: waiting.id, type: waiting.type }] }, { ...defaultJobOptions(5), jobId: eventJobId(waiting.id) });
+      const job = await queue.add(waiting.type, { events: [{ id: waiting.id, type: waiting.type }] }, { ...projectionJobOptions({ attempts: 5, backoffMs: 200, backoffMaxMs: 1000 }), jobId: eventJobId(waiting.id) });
       const retried = await eventually(async () =>
         capture.entries().find((entry) => entry.message === 'job failed, will retry' && entry.eventId === waiting.id),
       );

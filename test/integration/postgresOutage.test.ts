@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import request from 'supertest';
-import { EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
+import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
 import { batchOf, withdrawalEvent } from '../support/paymentEvents';
 import { TcpProxy } from '../support/tcpProxy';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';

@@ -2,7 +2,7 @@ import { batchOf, directDebitEvent, withdrawalEvent } from '../support/paymentEv
 import request from 'supertest';
 import { eventually, signedHeaders, startTestService, TestService } from '../support/testService';
 import { Queue } from 'bullmq';
-import { EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
+import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
 import { generateKeyPair } from '../../src/signature';
 import { refuseAmount666 } from '../support/refusedAmount';
 

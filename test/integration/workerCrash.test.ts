@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
-import { EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
+import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
 import { batchOf, ProviderEvent, Status, withdrawalEvent } from '../support/paymentEvents';
 import { ServiceProcess, startServiceProcess } from '../support/serviceProcess';
 import { eventually, providerKeys, startTestService, TestService } from '../support/testService';

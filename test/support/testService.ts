@@ -4,6 +4,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config/config';
 import { createPrismaClient, PrismaClient } from '../../src/database/prismaClient';
 import { createLogger, Logger } from '../../src/logging/logger';
+import { redisKeyPattern } from '../../src/queue/redisKeys';
 import { generateKeyPair, KeyPair, SigningKey, signWebhookRequest } from '../../src/signature';
 import { RunningService, startService } from '../../src/startService';
 import { createTestDatabase, TestDatabase } from './testDatabase';
@@ -92,7 +93,7 @@ export async function deleteRedisKeys(prefix: string, redisUrl = 'redis://127.0.
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', redisKeyPattern(prefix), 'COUNT', 1000);
       if (keys.length > 0) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

@@ -3,17 +3,10 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import express, { ErrorRequestHandler, Express } from 'express';
-import { Redis } from 'ioredis';
 import { createAdminRouter } from '../../../src/admin/createAdminRouter';
-import { openDatabase } from '../../../src/database/prismaClient';
-import { InboxCommitter } from '../../../src/inbox/InboxCommitter';
-import { InboxStore } from '../../../src/inbox/InboxStore';
-import { BatchIngestor } from '../../../src/ingest/BatchIngestor';
+import { createComponents } from '../../../src/compose';
+import { loadConfig } from '../../../src/config/config';
 import { createLogger } from '../../../src/logging/logger';
-import { defaultJobOptions, EVENTS_QUEUE_NAME } from '../../../src/queue/jobs';
-import { ProjectionJobs } from '../../../src/queue/ProjectionJobs';
-import { createRedisConnection } from '../../../src/queue/redisConnection';
-import { RECONCILIATION_QUEUE_NAME } from '../../../src/reconciliation/ReconciliationScheduler';
 import { batchOf, ProviderEvent, withdrawalEvent } from '../../support/paymentEvents';
 import { refuseAmount666 } from '../../support/refusedAmount';
 import { eventually, startTestService, TestService } from '../../support/testService';
@@ -35,31 +28,16 @@ export interface AdminHarness {
   stop(): Promise<void>;
 }
 
-/** A running service (API and worker) plus the admin router on its database and queue, as startService would wire it. */
+/** A running service (API and worker) plus the admin router on its database and queue, built by the composition module. */
 export async function startAdminHarness(): Promise<AdminHarness> {
   const harness = await startTestService();
-  const connection: Redis = createRedisConnection('redis://127.0.0.1:6379', 'producer');
-  const eventsQueue = new Queue(EVENTS_QUEUE_NAME, { connection, prefix: harness.redisPrefix, defaultJobOptions: defaultJobOptions(50) });
-  const reconciliationQueue = new Queue(RECONCILIATION_QUEUE_NAME, { connection, prefix: harness.redisPrefix });
-  await eventsQueue.waitUntilReady();
-  const database = openDatabase(harness.database.url, 2);
-  const inbox = new InboxStore(database.pool);
+  const cliEnvironment = { DATABASE_URL: harness.database.url, REDIS_PREFIX: harness.redisPrefix, MIGRATE_ON_START: 'false' };
   const logger = createLogger('error', true);
-  const committer = new InboxCommitter(inbox, new ProjectionJobs(eventsQueue, connection), { logger });
-  const ingestor = new BatchIngestor(committer, inbox, { timeoutMs: 2000 });
+  // What an operator's process builds (the CLI's role): the API role would verify keys and watch queues too.
+  const components = await createComponents(loadConfig(cliEnvironment), logger, 'cli');
+  const eventsQueue = (await components.readyProjectionJobs()).queue;
   const app = express();
-  app.use(
-    '/admin',
-    createAdminRouter({
-      token: ADMIN_TOKEN,
-      queues: [eventsQueue, reconciliationQueue],
-      eventsQueue,
-      prisma: harness.prisma,
-      inbox,
-      ingestor,
-      logger,
-    }),
-  );
+  app.use('/admin', createAdminRouter({ token: ADMIN_TOKEN, operations: components, queues: [eventsQueue, components.reconciliationQueue], logger }));
   const failLoudly: ErrorRequestHandler = (error, _request, response, _next) => {
     response.status(500).json({ error: String(error?.stack ?? error) });
   };
@@ -69,7 +47,7 @@ export async function startAdminHarness(): Promise<AdminHarness> {
     harness,
     app,
     eventsQueue,
-    cliEnvironment: { DATABASE_URL: harness.database.url, REDIS_PREFIX: harness.redisPrefix, MIGRATE_ON_START: 'false' },
+    cliEnvironment,
     async listen() {
       server = app.listen(0, '127.0.0.1');
       await once(server, 'listening');
@@ -80,11 +58,7 @@ export async function startAdminHarness(): Promise<AdminHarness> {
         server.closeAllConnections();
         await new Promise((resolve) => server?.close(resolve));
       }
-      await committer.drain();
-      await eventsQueue.close();
-      await reconciliationQueue.close();
-      connection.disconnect();
-      await database.close();
+      await components.close();
       await harness.stop();
     },
   };

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../../src/logging/logger';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { createRedisConnection } from '../../../src/queue/redisConnection';
+import { RECONCILIATION_QUEUE_NAME } from '../../../src/queue/redisKeys';
 import { ReconciliationScheduler } from '../../../src/reconciliation/ReconciliationScheduler';
 import { deleteRedisKeys, eventually } from '../../support/testService';
 
@@ -31,12 +34,14 @@ describe('ReconciliationScheduler', () => {
     };
     const replicas = [1, 2].map(() => {
       const connection = createRedisConnection('redis://127.0.0.1:6379', 'worker');
-      return { connection, scheduler: new ReconciliationScheduler(slowReconciler, createLogger('error', true), { connection, prefix, intervalMs: 100 }) };
+      const queue = reconciliationQueue(connection, prefix);
+      return { connection, queue, scheduler: new ReconciliationScheduler(slowReconciler, queue, createLogger('error', true), { connection, intervalMs: 100 }) };
     });
     await Promise.all(replicas.map(({ scheduler }) => scheduler.start()));
 
     await sleep(2000);
     await Promise.all(replicas.map(({ scheduler }) => scheduler.close()));
+    await Promise.all(replicas.map(({ queue }) => queue.close()));
     await Promise.all(replicas.map(({ connection }) => connection.quit()));
 
     expect(runs).toBeGreaterThanOrEqual(3);
@@ -56,16 +61,18 @@ describe('ReconciliationScheduler', () => {
       },
     };
     const connection = createRedisConnection('redis://127.0.0.1:6379', 'worker');
-    const scheduler = new ReconciliationScheduler(flakyReconciler, createLogger('error', true), { connection, prefix: ownPrefix, intervalMs: 100 });
+    const queue = reconciliationQueue(connection, ownPrefix);
+    const scheduler = new ReconciliationScheduler(flakyReconciler, queue, createLogger('error', true), { connection, intervalMs: 100 });
     const failedCounts: number[] = [];
     try {
       await scheduler.start();
       await eventually(async () => {
-        failedCounts.push((await scheduler.queue.getJobCounts('failed')).failed);
+        failedCounts.push((await queue.getJobCounts('failed')).failed);
         return failuresLeft === 0 && failedCounts.at(-1) === 0 && Math.max(...failedCounts) > 0;
       }, 10_000, 'failed runs to come and go');
     } finally {
       await scheduler.close();
+      await queue.close();
       await connection.quit();
       await deleteRedisKeys(ownPrefix);
     }
@@ -74,3 +81,8 @@ describe('ReconciliationScheduler', () => {
     expect(failedCounts.at(-1)).toBe(0);
   });
 });
+
+/** The reconciliation queue as the service opens it: one per process, closed by its owner. */
+function reconciliationQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(RECONCILIATION_QUEUE_NAME, { connection, prefix });
+}

@@ -5,6 +5,7 @@ import { PaymentEvent } from '../../../src/events/upvestEvents';
 import { ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { createReadApiRouter } from '../../../src/readApi/createReadApiRouter';
 import { OPENAPI_DOCUMENT } from '../../../src/readApi/openApiDocument';
+import { PaymentReader } from '../../../src/readApi/PaymentReader';
 import { directDebitEvent, EventOptions, ProviderEvent, withdrawalEvent } from '../../support/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../../support/testDatabase';
 import { mismatches, responseSchema } from './openApiShape';
@@ -61,7 +62,7 @@ describe('read API', () => {
     await prisma.$executeRawUnsafe(`UPDATE withdrawals SET reconciled_at = '2026-03-02T00:00:00Z' WHERE id = '${W2}'`);
     await prisma.$executeRawUnsafe(`UPDATE direct_debits SET projected_at = CASE id::text WHEN '${D1}' THEN '2026-03-01T10:00:00Z'::timestamptz ELSE '2026-03-01T11:00:00Z' END`);
     app = express();
-    app.use(createReadApiRouter({ token: TOKEN, prisma }));
+    app.use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(prisma) }));
   });
 
   afterAll(async () => {
@@ -255,7 +256,7 @@ describe('read API', () => {
     const broken = createPrismaClient('postgresql://postgres@127.0.0.1:1/none', 1);
     const errors: string[] = [];
     const logger = { error: (message: string) => errors.push(message) } as unknown as Parameters<typeof createReadApiRouter>[0]['logger'];
-    const brokenApp = express().use(createReadApiRouter({ token: TOKEN, prisma: broken, logger }));
+    const brokenApp = express().use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(broken), logger }));
     try {
       const response = await request(brokenApp).get('/v1/withdrawals').set('Authorization', `Bearer ${TOKEN}`);
       expectProblem(response, 500, /could not be processed/);
@@ -270,7 +271,7 @@ describe('read API', () => {
     outer.get('/boom', () => {
       throw Object.assign(new Error('teapot'), { status: 418 });
     });
-    outer.use(createReadApiRouter({ token: TOKEN, prisma }));
+    outer.use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(prisma) }));
     outer.get('/webhooks/upvest', (_request, response) => {
       response.send('webhook');
     });

@@ -1,21 +1,17 @@
 import { parseArgs, ParseArgsConfig } from 'node:util';
+import { CliIo, EXIT } from './CliIo';
 
-/** Where usage and usage errors are printed; the console unless a caller captures them. */
-export interface UsageOutput {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const CONSOLE: UsageOutput = { out: (text) => console.log(text), err: (text) => console.error(text) };
+/** Where usage and usage errors go unless a caller captures them. */
+const CONSOLE: CliIo = { out: (text) => console.log(text), err: (text) => console.error(text) };
 
 /**
- * Parses a command's arguments. Returns them, or the exit code when the command should stop here:
+ * Parses the arguments of a command-line tool (the CLI, `npm run keys`, `npm run send`). Returns them, or the exit code when the command should stop here:
  * 0 after printing the usage for --help (the config must declare a `help` flag), 2 for bad usage.
  */
 export function parseCommandLine<T extends ParseArgsConfig>(
   usage: string,
   config: T,
-  output: UsageOutput = CONSOLE,
+  output: CliIo = CONSOLE,
 ): ReturnType<typeof parseArgs<T>> | number {
   let parsed: ReturnType<typeof parseArgs<T>>;
   try {
@@ -25,13 +21,13 @@ export function parseCommandLine<T extends ParseArgsConfig>(
   }
   if ((parsed.values as { help?: boolean }).help) {
     output.out(usage);
-    return 0;
+    return EXIT.ok;
   }
   return parsed;
 }
 
 /** Prints what was wrong and the usage; returns the exit code for bad usage. */
-export function usageError(usage: string, message: string, output: UsageOutput = CONSOLE): number {
+export function usageError(usage: string, message: string, output: CliIo = CONSOLE): number {
   output.err(`${message}\n\n${usage}`);
-  return 2;
+  return EXIT.usage;
 }

@@ -3,8 +3,7 @@ import { PaymentKind } from '../events/upvestEvents';
 import { PAYMENT_RESOURCES, PaymentResource } from '../readApi/paymentResources';
 import { describeZodIssues } from '../shared/describeZodIssues';
 
-/** The input of the admin operations, validated the same way for HTTP and the CLI. */
-
+/** The input of the operations, validated the same way for the admin API and the CLI. */
 
 const page = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -44,9 +43,4 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): { va
   const result = schema.safeParse(input);
   if (result.success) return { value: result.data };
   return { problem: describeZodIssues(result.error) };
-}
-
-/** JSON for answers and --json output: ids of quarantined payloads are bigints. */
-export function jsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? item.toString() : item), indent);
 }

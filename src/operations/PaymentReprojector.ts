@@ -1,0 +1,22 @@
+import { PaymentKind } from '../events/upvestEvents';
+import { ProjectionStore } from '../projection/ProjectionStore';
+import { PaymentReader } from '../readApi/PaymentReader';
+import { resourceOfKind } from '../readApi/paymentResources';
+
+/**
+ * Rebuilds a payment's row from its event log, for repairing a row changed by hand or by a bug,
+ * and answers it as the read API shows it (amounts as stored, with their history), so that
+ * operators compare like with like.
+ */
+export class PaymentReprojector {
+  constructor(
+    private readonly store: ProjectionStore,
+    private readonly reader: PaymentReader,
+  ) {}
+
+  /** Undefined when the payment has no events. */
+  async reproject(kind: PaymentKind, paymentId: string): Promise<object | undefined> {
+    if (!(await this.store.rebuildPayment(kind, paymentId))) return undefined;
+    return this.reader.find(resourceOfKind(kind), paymentId);
+  }
+}
