@@ -1,144 +1,131 @@
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { SigningKey } from '../signature/signWebhookRequest';
-import { algorithmOfKey } from '../signature/signatureAlgorithms';
-import { VerificationKeySet } from '../signature/verificationKeys';
+import { algorithmOfKey, VerificationKeySet, type SigningKey } from '../signature';
 
 const roles = ['all', 'api', 'worker'] as const;
 export type ServiceRole = (typeof roles)[number];
 
 const integer = (min: number) => z.coerce.number().int().min(min);
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+const milliseconds = (seconds: number) => seconds * 1000;
+const toUrl = (text: string) => new URL(text);
 
-const environmentSchema = z.object({
-  NODE_ENV: z.string().default('development'),
-  ROLE: z.enum(roles).default('all'),
-  PORT: integer(0).max(65535).default(3000),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/upvest_webhooks'),
-  DATABASE_POOL_SIZE: integer(1).default(10),
-  MIGRATE_ON_START: booleanFlag.default(true),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().min(1).default('upvest-webhooks'),
-  UPVEST_WEBHOOK_JWKS: z.string().optional(),
-  UPVEST_WEBHOOK_JWKS_FILE: z.string().optional(),
-  WEBHOOK_PATH: z.string().startsWith('/').default('/webhooks/upvest'),
-  WEBHOOK_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  WEBHOOK_BODY_LIMIT_BYTES: integer(1024).default(5 * 1024 * 1024),
-  SIGNATURE_BASE_FORMAT: z.enum(['v6', 'v15']).default('v6'),
-  SIGNATURE_CLOCK_SKEW_SECONDS: integer(0).default(60),
-  SIGNATURE_MAX_AGE_SECONDS: integer(0).default(0),
-  SIGNATURE_ENFORCE_EXPIRES: booleanFlag.default(false),
-  INGEST_TIMEOUT_MS: integer(50).default(2000),
-  RETRY_AFTER_SECONDS: integer(1).default(5),
-  INBOX_SWEEP_INTERVAL_SECONDS: integer(1).default(30),
-  INBOX_SWEEP_AFTER_SECONDS: integer(1).default(60),
-  WORKER_CONCURRENCY: integer(1).default(50),
-  PROJECTION_BATCH_SIZE: integer(1).default(500),
-  PROJECTION_BATCH_WAIT_MS: integer(0).default(10),
-  JOB_ATTEMPTS: integer(1).default(50),
-  JOB_BACKOFF_MS: integer(1).default(1000),
-  JOB_BACKOFF_MAX_MS: integer(1).default(5 * 60 * 1000),
-  WORKER_LOCK_DURATION_MS: integer(1000).default(30000),
-  SHUTDOWN_TIMEOUT_MS: integer(0).default(25000),
-  UPVEST_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://sandbox.upvest.co'),
-  UPVEST_CLIENT_ID: z.string().optional(),
-  UPVEST_CLIENT_SECRET: z.string().optional(),
-  UPVEST_SIGNING_KEY: z.string().optional(),
-  UPVEST_SIGNING_KEY_FILE: z.string().optional(),
-  UPVEST_SIGNING_KEY_ID: z.string().optional(),
-  UPVEST_API_TIMEOUT_MS: integer(100).default(10000),
-  UPVEST_API_MAX_RETRIES: integer(0).default(5),
-  UPVEST_API_RETRY_BASE_MS: integer(1).default(500),
-  UPVEST_API_RETRY_MAX_MS: integer(1).default(30000),
-  UPVEST_API_REQUESTS_PER_SECOND: z.coerce.number().positive().default(10),
-  VERIFY_KEYS_REFRESH_INTERVAL_SECONDS: integer(10).default(3600),
-  VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS: integer(0).default(30),
-  RECONCILIATION_INTERVAL_SECONDS: integer(0).default(600),
-  RECONCILIATION_STALE_AFTER_SECONDS: integer(0).default(3600),
-  RECONCILIATION_MAX_PAYMENTS_PER_RUN: integer(1).default(500),
-  METRICS_PORT: integer(0).max(65535).default(9464),
-  METRICS_PATH: z.string().startsWith('/').default('/metrics'),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  READ_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-});
+/** One environment variable: its name and the schema that parses its text into the configured value. */
+interface Variable<Schema extends z.ZodType = z.ZodType> {
+  name: string;
+  schema: Schema;
+}
+
+const variable = <Schema extends z.ZodType>(name: string, schema: Schema): Variable<Schema> => ({ name, schema });
+
+interface VariableTree {
+  [key: string]: Variable | VariableTree;
+}
+
+/** The values a tree of variables is read into, in the same shape. */
+type ValuesOf<Tree> = { [Key in keyof Tree]: Tree[Key] extends Variable<infer Schema> ? z.output<Schema> : ValuesOf<Tree[Key]> };
+
+/**
+ * Every setting read from a single variable. A default is applied before a transform, so that it is
+ * given in the variable's own unit.
+ */
+const variables = {
+  environment: variable('NODE_ENV', z.string().default('development')),
+  role: variable('ROLE', z.enum(roles).default('all')),
+  port: variable('PORT', integer(0).max(65535).default(3000)),
+  logLevel: variable('LOG_LEVEL', z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info')),
+  database: {
+    url: variable('DATABASE_URL', z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/upvest_webhooks')),
+    poolSize: variable('DATABASE_POOL_SIZE', integer(1).default(10)),
+    migrateOnStart: variable('MIGRATE_ON_START', booleanFlag.default(true)),
+  },
+  redis: {
+    url: variable('REDIS_URL', z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379')),
+    prefix: variable('REDIS_PREFIX', z.string().min(1).default('upvest-webhooks')),
+  },
+  webhook: {
+    path: variable('WEBHOOK_PATH', z.string().startsWith('/').default('/webhooks/upvest')),
+    /** What the provider signed: the public URL before any ingress rewrote it. */
+    publicUrl: variable('WEBHOOK_PUBLIC_URL', z.url({ protocol: /^https?$/ }).transform(toUrl).optional()),
+    bodyLimitBytes: variable('WEBHOOK_BODY_LIMIT_BYTES', integer(1024).default(5 * 1024 * 1024)),
+    keyRefreshIntervalMs: variable('VERIFY_KEYS_REFRESH_INTERVAL_SECONDS', integer(10).default(3600).transform(milliseconds)),
+    keyMinRefreshIntervalMs: variable('VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS', integer(0).default(30).transform(milliseconds)),
+  },
+  /** Used only together with the API credentials. */
+  upvestApi: {
+    baseUrl: variable('UPVEST_BASE_URL', z.url({ protocol: /^https?$/ }).default('https://sandbox.upvest.co').transform(toUrl)),
+    /** Per attempt, including reading the answer. */
+    timeoutMs: variable('UPVEST_API_TIMEOUT_MS', integer(100).default(10000)),
+    /** Retries after the first attempt, for 429, 5xx and no answer. */
+    maxRetries: variable('UPVEST_API_MAX_RETRIES', integer(0).default(5)),
+    retryBaseDelayMs: variable('UPVEST_API_RETRY_BASE_MS', integer(1).default(500)),
+    /** Longest wait between attempts; a Retry-After beyond it ends the retries. */
+    retryMaxDelayMs: variable('UPVEST_API_RETRY_MAX_MS', integer(1).default(30000)),
+    requestsPerSecond: variable('UPVEST_API_REQUESTS_PER_SECOND', z.coerce.number().positive().default(10)),
+  },
+  metrics: {
+    /** A port of its own, so that /metrics is not reachable through the ingress; 0 = on the main port. */
+    port: variable('METRICS_PORT', integer(0).max(65535).default(9464)),
+    path: variable('METRICS_PATH', z.string().startsWith('/').default('/metrics')),
+  },
+  /** Bearer token of /admin; undefined = admin API off. */
+  adminToken: variable('ADMIN_TOKEN', z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Bearer token of the read API /v1; undefined = read API off. */
+  readApiToken: variable('READ_API_TOKEN', z.string().min(16, 'must be at least 16 characters').optional()),
+  reconciliation: {
+    /** 0 = no periodic reconciliation. */
+    intervalMs: variable('RECONCILIATION_INTERVAL_SECONDS', integer(0).default(600).transform(milliseconds)),
+    staleAfterSeconds: variable('RECONCILIATION_STALE_AFTER_SECONDS', integer(0).default(3600)),
+    maxPaymentsPerRun: variable('RECONCILIATION_MAX_PAYMENTS_PER_RUN', integer(1).default(500)),
+  },
+  signature: {
+    baseFormat: variable('SIGNATURE_BASE_FORMAT', z.enum(['v6', 'v15']).default('v6')),
+    clockSkewSeconds: variable('SIGNATURE_CLOCK_SKEW_SECONDS', integer(0).default(60)),
+    maxAgeSeconds: variable('SIGNATURE_MAX_AGE_SECONDS', integer(0).default(0)),
+    enforceExpires: variable('SIGNATURE_ENFORCE_EXPIRES', booleanFlag.default(false)),
+  },
+  ingest: {
+    timeoutMs: variable('INGEST_TIMEOUT_MS', integer(50).default(2000)),
+    retryAfterSeconds: variable('RETRY_AFTER_SECONDS', integer(1).default(5)),
+  },
+  inbox: {
+    sweepIntervalMs: variable('INBOX_SWEEP_INTERVAL_SECONDS', integer(1).default(30).transform(milliseconds)),
+    /** Committed events without a live job are queued again once they are this old. */
+    sweepAfterSeconds: variable('INBOX_SWEEP_AFTER_SECONDS', integer(1).default(60)),
+  },
+  worker: {
+    concurrency: variable('WORKER_CONCURRENCY', integer(1).default(50)),
+    batchSize: variable('PROJECTION_BATCH_SIZE', integer(1).default(500)),
+    batchWaitMs: variable('PROJECTION_BATCH_WAIT_MS', integer(0).default(10)),
+    attempts: variable('JOB_ATTEMPTS', integer(1).default(50)),
+    backoffMs: variable('JOB_BACKOFF_MS', integer(1).default(1000)),
+    backoffMaxMs: variable('JOB_BACKOFF_MAX_MS', integer(1).default(5 * 60 * 1000)),
+    lockDurationMs: variable('WORKER_LOCK_DURATION_MS', integer(1000).default(30000)),
+  },
+  shutdownTimeoutMs: variable('SHUTDOWN_TIMEOUT_MS', integer(0).default(25000)),
+} satisfies VariableTree;
+
+type Settings = ValuesOf<typeof variables>;
+type ApiSettings = Settings['upvestApi'];
 
 /** How to reach the provider's API; present only when its credentials are configured. */
-export interface UpvestApiConfig {
-  baseUrl: URL;
+export interface UpvestApiConfig extends ApiSettings {
   clientId: string;
   clientSecret: string;
   /** The tenant's own key, registered with Upvest: EC P-521 (or Ed25519). */
   signingKey: SigningKey;
-  /** Per attempt, including reading the answer. */
-  timeoutMs: number;
-  /** Retries after the first attempt, for 429, 5xx and no answer. */
-  maxRetries: number;
-  retryBaseDelayMs: number;
-  /** Longest wait between attempts; a Retry-After beyond it ends the retries. */
-  retryMaxDelayMs: number;
-  requestsPerSecond: number;
 }
 
-export interface Config {
-  environment: string;
-  role: ServiceRole;
-  port: number;
-  logLevel: string;
-  database: { url: string; poolSize: number; migrateOnStart: boolean };
-  redis: { url: string; prefix: string };
-  webhook: {
-    path: string;
-    /** What the provider signed: the public URL before any ingress rewrote it. */
-    publicUrl?: URL;
-    bodyLimitBytes: number;
+export interface Config extends Omit<Settings, 'webhook' | 'upvestApi'> {
+  webhook: Settings['webhook'] & {
     /**
      * The provider's keys. Undefined means "not configured": they are then fetched from the
      * provider's API when its credentials are configured, else a development key is used outside production.
      */
     verificationKeys?: VerificationKeySet;
-    keyRefreshIntervalMs: number;
-    keyMinRefreshIntervalMs: number;
   };
   upvestApi?: UpvestApiConfig;
-  metrics: {
-    /** A port of its own, so that /metrics is not reachable through the ingress; 0 = on the main port. */
-    port: number;
-    path: string;
-  };
-  /** Bearer token of /admin; undefined = admin API off. */
-  adminToken?: string;
-  /** Bearer token of the read API /v1; undefined = read API off. */
-  readApiToken?: string;
-  reconciliation: {
-    /** 0 = no periodic reconciliation. */
-    intervalMs: number;
-    staleAfterSeconds: number;
-    maxPaymentsPerRun: number;
-  };
-  signature: {
-    baseFormat: 'v6' | 'v15';
-    clockSkewSeconds: number;
-    maxAgeSeconds: number;
-    enforceExpires: boolean;
-  };
-  ingest: { timeoutMs: number; retryAfterSeconds: number };
-  inbox: {
-    sweepIntervalMs: number;
-    /** Committed events without a live job are queued again once they are this old. */
-    sweepAfterSeconds: number;
-  };
-  worker: {
-    concurrency: number;
-    batchSize: number;
-    batchWaitMs: number;
-    attempts: number;
-    backoffMs: number;
-    backoffMaxMs: number;
-    lockDurationMs: number;
-  };
-  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +135,22 @@ export class ConfigError extends Error {
   }
 }
 
+function isVariable(node: Variable | VariableTree): node is Variable {
+  return node.schema instanceof z.ZodType;
+}
+
+function variablesIn(tree: VariableTree): Variable[] {
+  return Object.values(tree).flatMap((node) => (isVariable(node) ? [node] : variablesIn(node)));
+}
+
+/** The tree with each variable replaced by its parsed value. */
+function valuesOf(tree: VariableTree, parsed: Record<string, unknown>): unknown {
+  return Object.fromEntries(Object.entries(tree).map(([key, node]) => [key, isVariable(node) ? parsed[node.name] : valuesOf(node, parsed)]));
+}
+
+/** All variables in one schema, so that every invalid one is named in one error. */
+const environmentSchema = z.object(Object.fromEntries(variablesIn(variables).map(({ name, schema }) => [name, schema])));
+
 /** Reads and validates the whole configuration once; every invalid variable is named in one error. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const definedOnly = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
@@ -156,78 +159,25 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const verificationKeys = readVerificationKeys(definedOnly, problems);
   const credentials = readApiCredentials(definedOnly, problems);
   if (!parsed.success) throw new ConfigError(problems);
-  const env = parsed.data;
-  const upvestApi: UpvestApiConfig | undefined = credentials && {
-    ...credentials,
-    baseUrl: new URL(env.UPVEST_BASE_URL),
-    timeoutMs: env.UPVEST_API_TIMEOUT_MS,
-    maxRetries: env.UPVEST_API_MAX_RETRIES,
-    retryBaseDelayMs: env.UPVEST_API_RETRY_BASE_MS,
-    retryMaxDelayMs: env.UPVEST_API_RETRY_MAX_MS,
-    requestsPerSecond: env.UPVEST_API_REQUESTS_PER_SECOND,
-  };
-  if (verificationKeys === undefined && upvestApi === undefined && problems.length === 0 && env.NODE_ENV === 'production') {
+  const settings = valuesOf(variables, parsed.data) as Settings;
+  if (verificationKeys === undefined && credentials === undefined && problems.length === 0 && settings.environment === 'production') {
     problems.push('UPVEST_WEBHOOK_JWKS or UPVEST_WEBHOOK_JWKS_FILE, or the UPVEST_CLIENT_* API credentials: required when NODE_ENV=production');
   }
-  if (env.UPVEST_API_RETRY_MAX_MS < env.UPVEST_API_RETRY_BASE_MS) {
+  if (settings.upvestApi.retryMaxDelayMs < settings.upvestApi.retryBaseDelayMs) {
     problems.push('UPVEST_API_RETRY_MAX_MS: must not be smaller than UPVEST_API_RETRY_BASE_MS');
   }
-  if (env.JOB_BACKOFF_MAX_MS < env.JOB_BACKOFF_MS) {
+  if (settings.worker.backoffMaxMs < settings.worker.backoffMs) {
     problems.push('JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS');
   }
-  if (env.METRICS_PORT === 0 && env.METRICS_PATH === env.WEBHOOK_PATH) {
-    problems.push(`METRICS_PATH: must differ from WEBHOOK_PATH (${env.WEBHOOK_PATH}) when the metrics are served on the main port (METRICS_PORT=0)`);
+  if (settings.metrics.port === 0 && settings.metrics.path === settings.webhook.path) {
+    problems.push(`METRICS_PATH: must differ from WEBHOOK_PATH (${settings.webhook.path}) when the metrics are served on the main port (METRICS_PORT=0)`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
-    environment: env.NODE_ENV,
-    role: env.ROLE,
-    port: env.PORT,
-    logLevel: env.LOG_LEVEL,
-    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, migrateOnStart: env.MIGRATE_ON_START },
-    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
-    webhook: {
-      path: env.WEBHOOK_PATH,
-      publicUrl: env.WEBHOOK_PUBLIC_URL === undefined ? undefined : new URL(env.WEBHOOK_PUBLIC_URL),
-      bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
-      verificationKeys,
-      keyRefreshIntervalMs: env.VERIFY_KEYS_REFRESH_INTERVAL_SECONDS * 1000,
-      keyMinRefreshIntervalMs: env.VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS * 1000,
-    },
-    upvestApi,
-    metrics: { port: env.METRICS_PORT, path: env.METRICS_PATH },
-    adminToken: env.ADMIN_TOKEN,
-    readApiToken: env.READ_API_TOKEN,
-    reconciliation: {
-      intervalMs: env.RECONCILIATION_INTERVAL_SECONDS * 1000,
-      staleAfterSeconds: env.RECONCILIATION_STALE_AFTER_SECONDS,
-      maxPaymentsPerRun: env.RECONCILIATION_MAX_PAYMENTS_PER_RUN,
-    },
-    signature: {
-      baseFormat: env.SIGNATURE_BASE_FORMAT,
-      clockSkewSeconds: env.SIGNATURE_CLOCK_SKEW_SECONDS,
-      maxAgeSeconds: env.SIGNATURE_MAX_AGE_SECONDS,
-      enforceExpires: env.SIGNATURE_ENFORCE_EXPIRES,
-    },
-    ingest: {
-      timeoutMs: env.INGEST_TIMEOUT_MS,
-      retryAfterSeconds: env.RETRY_AFTER_SECONDS,
-    },
-    inbox: {
-      sweepIntervalMs: env.INBOX_SWEEP_INTERVAL_SECONDS * 1000,
-      sweepAfterSeconds: env.INBOX_SWEEP_AFTER_SECONDS,
-    },
-    worker: {
-      concurrency: env.WORKER_CONCURRENCY,
-      batchSize: env.PROJECTION_BATCH_SIZE,
-      batchWaitMs: env.PROJECTION_BATCH_WAIT_MS,
-      attempts: env.JOB_ATTEMPTS,
-      backoffMs: env.JOB_BACKOFF_MS,
-      backoffMaxMs: env.JOB_BACKOFF_MAX_MS,
-      lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-    },
-    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    ...settings,
+    webhook: { ...settings.webhook, verificationKeys },
+    upvestApi: credentials && { ...credentials, ...settings.upvestApi },
   };
 }
 
@@ -286,11 +236,8 @@ function readApiCredentials(env: Record<string, string | undefined>, problems: s
   }
   const privateKey = readSigningKey(env, problems);
   if (privateKey === undefined) return undefined;
-  return {
-    clientId: env.UPVEST_CLIENT_ID as string,
-    clientSecret: env.UPVEST_CLIENT_SECRET as string,
-    signingKey: { kid: env.UPVEST_SIGNING_KEY_ID as string, privateKey },
-  };
+  const [clientId, clientSecret, kid] = API_CREDENTIALS.map((name) => env[name] as string);
+  return { clientId, clientSecret, signingKey: { kid, privateKey } };
 }
 
 function readSigningKey(env: Record<string, string | undefined>, problems: string[]): crypto.KeyObject | undefined {

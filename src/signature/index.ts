@@ -1,6 +1,7 @@
 export { SignatureVerificationError, type SignatureFailureReason } from './SignatureVerificationError';
 export { VerificationKeySet, type VerificationKey } from './verificationKeys';
 export type { SignatureAlgorithm, EcdsaSignatureEncoding } from './signatureAlgorithms';
+export { algorithmOfKey } from './signatureAlgorithms';
 export {
   contentDigestHeaderValue,
   digestHeaderValue,

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/config';
@@ -14,6 +14,19 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
     throw error;
   }
   throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+/** The variables named in the first column of the README's configuration tables. */
+function documentedVariables(): string[] {
+  const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
+  const variables: string[] = [];
+  let inTable = false;
+  for (const line of readme.split('\n')) {
+    if (line.startsWith('| variable |')) inTable = true;
+    else if (!line.startsWith('|')) inTable = false;
+    else if (inTable) variables.push(...Array.from(line.split('|')[1].matchAll(/`([A-Z0-9_]+)`/g), (match) => match[1]));
+  }
+  return variables;
 }
 
 describe('loadConfig', () => {
@@ -424,5 +437,23 @@ describe('loadConfig', () => {
   it('names an invalid variable and an invalid JWKS together in one ConfigError', () => {
     const problems = problemsOf({ PORT: 'abc', UPVEST_WEBHOOK_JWKS: '{' });
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['PORT', 'UPVEST_WEBHOOK_JWKS']);
+  });
+
+  describe('the README', () => {
+    /** What loading `env` gives: the configuration, or the problems of its ConfigError. */
+    const outcomeOf = (env: NodeJS.ProcessEnv): unknown => {
+      try {
+        return loadConfig(env);
+      } catch (error) {
+        if (error instanceof ConfigError) return error.problems;
+        throw error;
+      }
+    };
+    // libuv reads UV_THREADPOOL_SIZE itself; the service only defaults it before anything else runs.
+    const readByTheConfiguration = documentedVariables().filter((variable) => variable !== 'UV_THREADPOOL_SIZE');
+
+    it.each(readByTheConfiguration)('documents %s, which the configuration reads', (variable) => {
+      expect(outcomeOf({ [variable]: 'x' })).not.toEqual(outcomeOf({}));
+    });
   });
 });
