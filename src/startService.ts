@@ -30,7 +30,7 @@ import { defaultJobOptions, EVENTS_QUEUE_NAME } from './queue/jobs';
 import { ProjectionJobs } from './queue/ProjectionJobs';
 import { createRedisConnection } from './queue/redisConnection';
 import { RedisSettingsCheck } from './queue/redisSettings';
-import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, SignedMessage, VerificationKeySet, verifyWebhookSignature } from './signature';
+import { DEFAULT_DEV_KEY_DIR, type KeyLookup, loadOrCreateDevKeyPair, VerificationKeySet, verifyWebhookSignature } from './signature';
 
 export interface RunningService {
   port: number;
@@ -68,13 +68,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const routers: Array<[string, Router]> = [];
 
   if (runsApi) {
-    const keys = await verificationKeys(config, api, logger);
-    if (keys instanceof ProviderKeyStore) {
-      readinessChecks.push(keysReadiness(keys));
-      closers.push(async () => keys.stop());
+    const { keyLookup, store } = await verificationKeys(config, api, logger);
+    if (store !== undefined) {
+      readinessChecks.push(keysReadiness(store));
+      closers.push(async () => store.stop());
     }
-    const verifyOptions = { keys, ...config.signature };
-    const verify = (message: SignedMessage & { body: Buffer }) => verifyWebhookSignature(message, verifyOptions);
+    const verifyOptions = { keyLookup, ...config.signature };
     const committer = new InboxCommitter(inbox, jobs, { logger, onJobNotQueued: () => metrics.dependencyError('redis') });
     const ingestor = new BatchIngestor(committer, inbox, { timeoutMs: config.ingest.timeoutMs, metrics });
     webhook = {
@@ -82,7 +81,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       bodyLimitBytes: config.webhook.bodyLimitBytes,
       publicUrl: config.webhook.publicUrl,
       retryAfterSeconds: config.ingest.retryAfterSeconds,
-      verifySignature: keys instanceof ProviderKeyStore ? (message) => keys.verifyWithDiscovery(() => verify(message)) : verify,
+      verifySignature: (message) => verifyWebhookSignature(message, verifyOptions),
       ingestor,
     };
     // The jobs of the deliveries answered last are queued before Redis is let go.
@@ -190,10 +189,10 @@ const KEY_REFRESH_WAIT_MS = 5000;
 
 /**
  * A static JWKS wins; else the provider's keys from its API; else, outside production, the
- * local development key.
+ * local development key. The store, when there is one, is to be reported by readiness and stopped.
  */
-async function verificationKeys(config: Config, api: UpvestApi | undefined, logger: Logger): Promise<VerificationKeySet | ProviderKeyStore> {
-  if (config.webhook.verificationKeys !== undefined) return config.webhook.verificationKeys;
+async function verificationKeys(config: Config, api: UpvestApi | undefined, logger: Logger): Promise<{ keyLookup: KeyLookup; store?: ProviderKeyStore }> {
+  if (config.webhook.verificationKeys !== undefined) return { keyLookup: config.webhook.verificationKeys.lookup };
   if (api !== undefined) {
     const store = new ProviderKeyStore(() => api.verificationKeys(), logger, {
       refreshIntervalMs: config.webhook.keyRefreshIntervalMs,
@@ -203,14 +202,14 @@ async function verificationKeys(config: Config, api: UpvestApi | undefined, logg
     // Not awaited: the service serves while the keys load (a slow or failing API retries for minutes);
     // until they have loaded, deliveries are answered 503 and the provider retries.
     void store.start();
-    return store;
+    return { keyLookup: store.lookup, store };
   }
   const devKeys = loadOrCreateDevKeyPair(DEFAULT_DEV_KEY_DIR);
   logger.warn('no UPVEST_WEBHOOK_JWKS configured: accepting only the local development key; never do this in production', {
     kid: devKeys.kid,
     directory: DEFAULT_DEV_KEY_DIR,
   });
-  return VerificationKeySet.fromJwks(devKeys.jwks);
+  return { keyLookup: VerificationKeySet.fromJwks(devKeys.jwks).lookup };
 }
 
 /** A Redis connection whose errors (ioredis reports every failed reconnect) are logged at debug and counted. */

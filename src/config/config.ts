@@ -1,9 +1,7 @@
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { SigningKey } from '../signature/signWebhookRequest';
-import { algorithmOfKey } from '../signature/signatureAlgorithms';
-import { VerificationKeySet } from '../signature/verificationKeys';
+import { algorithmOfKey, type SigningKey, VerificationKeySet } from '../signature';
 
 const roles = ['all', 'api', 'worker'] as const;
 export type ServiceRole = (typeof roles)[number];
