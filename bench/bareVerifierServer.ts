@@ -14,7 +14,7 @@ import { SignatureVerificationError, verifyWebhookSignature } from '../src/signa
 const config = loadConfig(process.env);
 const keys = config.webhook.verificationKeys;
 if (keys === undefined) throw new Error('UPVEST_WEBHOOK_JWKS is required');
-const verifyOptions = { keys, ...config.signature };
+const verifyOptions = { keyLookup: keys.lookup, ...config.signature };
 
 const server = http.createServer((request, response) => {
   const chunks: Buffer[] = [];

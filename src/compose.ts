@@ -29,7 +29,7 @@ import { PaymentReader } from './readApi/PaymentReader';
 import { Backfill } from './reconciliation/Backfill';
 import { Reconciler } from './reconciliation/Reconciler';
 import { withTimeout } from './shared/withTimeout';
-import { DEFAULT_DEV_KEY_DIR, loadOrCreateDevKeyPair, SignedMessage, VerificationKeySet, VerifiedSignature, verifyWebhookSignature } from './signature';
+import { DEFAULT_DEV_KEY_DIR, KeyLookup, loadOrCreateDevKeyPair, SignedMessage, VerificationKeySet, VerifiedSignature, verifyWebhookSignature } from './signature';
 
 /** What a process runs: one of the service's roles, or an operator's command (the CLI, the bench). */
 export type ComponentsRole = ServiceRole | 'cli';
@@ -63,6 +63,7 @@ export class Components implements Operations {
     paymentReader: PaymentReader;
     ingestor: BatchIngestor;
     api: UpvestApi | null;
+    keyLookup: KeyLookup;
     verifySignature: (message: SignedMessage & { body: Buffer }) => Promise<VerifiedSignature>;
     keyStore: ProviderKeyStore | null;
     redisSettings: RedisSettingsCheck;
@@ -176,16 +177,16 @@ export class Components implements Operations {
     return this.built.api ?? undefined;
   }
 
-  /**
-   * Authenticates a delivery. A static JWKS wins; else the provider's keys from its API; else,
-   * outside production, the local development key.
-   */
+  /** Where verification finds the provider's keys: a static JWKS wins; else the provider's API; else, outside production, the local development key. */
+  get keyLookup(): KeyLookup {
+    return (this.built.keyLookup ??= this.keyStore?.lookup ?? (this.config.webhook.verificationKeys ?? this.developmentKeys()).lookup);
+  }
+
+  /** Authenticates a delivery with the configured signature settings. */
   get verifySignature(): (message: SignedMessage & { body: Buffer }) => Promise<VerifiedSignature> {
     if (this.built.verifySignature === undefined) {
-      const keyStore = this.keyStore;
-      const keys = keyStore ?? this.config.webhook.verificationKeys ?? this.developmentKeys();
-      const verify = (message: SignedMessage & { body: Buffer }) => verifyWebhookSignature(message, { keys, ...this.config.signature });
-      this.built.verifySignature = keyStore === undefined ? verify : (message) => keyStore.verifyWithDiscovery(() => verify(message));
+      const options = { keyLookup: this.keyLookup, ...this.config.signature };
+      this.built.verifySignature = (message) => verifyWebhookSignature(message, options);
     }
     return this.built.verifySignature;
   }

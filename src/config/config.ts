@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { algorithmOfKey, VerificationKeySet, type SigningKey } from '../signature';
+import { algorithmOfKey, type SigningKey, VerificationKeySet } from '../signature';
 
 const roles = ['all', 'api', 'worker'] as const;
 export type ServiceRole = (typeof roles)[number];

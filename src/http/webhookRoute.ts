@@ -3,8 +3,7 @@ import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
 import { classifyBatch } from '../ingest/classifyBatch';
 import { Logger } from '../logging/logger';
 import { Metrics } from '../metrics/Metrics';
-import { VerificationKeysUnavailableError } from '../provider/ProviderKeyStore';
-import { SignatureVerificationError, SignedMessage, VerifiedSignature } from '../signature';
+import { KeySourceUnavailableError, SignatureVerificationError, SignedMessage, VerifiedSignature } from '../signature';
 import { sendProblem, sendRetryLater } from './problem';
 import { requestIdOf, requestLoggerOf } from './requestId';
 
@@ -54,7 +53,7 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
   try {
     verified = await options.verifySignature({ ...signedParts(request, options.publicUrl), body });
   } catch (error) {
-    if (error instanceof VerificationKeysUnavailableError) {
+    if (error instanceof KeySourceUnavailableError) {
       logger.error('webhook not verified, asking the provider to retry', { error: error.message });
       sendRetryLater(response, options.retryAfterSeconds, 'verification-keys-unavailable', 'Verification keys unavailable', 'The signature cannot be checked yet; retry later.');
       return;

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { SignatureFailureReason } from '../signature/SignatureVerificationError';
+import { SIGNATURE_FAILURE_REASONS, type SignatureFailureReason } from '../signature';
 import { withTimeout } from '../shared/withTimeout';
 import type { InboxSweeperMetrics } from '../inbox/InboxSweeper';
 import type { IngestMetrics, IngestOutcome } from '../ingest/BatchIngestor';
@@ -28,19 +28,6 @@ export interface MetricsOptions {
 
 const JOB_ATTEMPT_OUTCOMES: JobAttemptOutcome[] = ['completed', 'retried', 'failed'];
 const DEPENDENCIES: Dependency[] = ['postgres', 'redis'];
-// A record, so that the compiler notices a reason added to SignatureFailureReason.
-const SIGNATURE_FAILURE_REASONS = Object.keys({
-  missing_header: true,
-  malformed_header: true,
-  unknown_key: true,
-  missing_digest: true,
-  digest_mismatch: true,
-  bad_signature: true,
-  created_in_future: true,
-  too_old: true,
-  expired: true,
-  unverifiable_component: true,
-} satisfies Record<SignatureFailureReason, true>);
 
 /** Event created_at → row committed: seconds for a live pipeline, minutes while it catches up. */
 const PROJECTION_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];

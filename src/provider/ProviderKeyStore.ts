@@ -1,6 +1,6 @@
 import { Logger } from '../logging/logger';
 import { withTimeout } from '../shared/withTimeout';
-import { SignatureVerificationError, VerificationKey, VerificationKeySet } from '../signature';
+import { type KeyLookup, KeySourceUnavailableError, VerificationKeySet } from '../signature';
 
 export interface ProviderKeyStoreOptions {
   /** Scheduled refresh, to pick up rotated keys before the first webhook signed with one arrives. */
@@ -12,14 +12,6 @@ export interface ProviderKeyStoreOptions {
    * on afterwards, and the provider's retry finds the keys; the provider expects a quick answer.
    */
   refreshWaitMs: number;
-}
-
-/** No keys have ever been loaded: the provider's key endpoint was unreachable since start. */
-export class VerificationKeysUnavailableError extends Error {
-  constructor() {
-    super("the provider's verification keys could not be loaded yet");
-    this.name = 'VerificationKeysUnavailableError';
-  }
 }
 
 /**
@@ -40,11 +32,17 @@ export class ProviderKeyStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** For verifyWebhookSignature; throws VerificationKeysUnavailableError until keys were loaded once. */
-  get(kid: string): VerificationKey | undefined {
-    if (this.keys === undefined) throw new VerificationKeysUnavailableError();
+  /**
+   * The KeyLookup of webhook verification (bound). The provider may start signing with a new key
+   * before our scheduled refresh sees it: an unknown key id refreshes as refreshForUnknownKey
+   * allows and waits for it up to refreshWaitMs. Throws KeySourceUnavailableError as long as no
+   * keys were ever loaded: the provider's key endpoint was unreachable since start.
+   */
+  readonly lookup: KeyLookup = async (kid) => {
+    if (this.keys?.get(kid) === undefined) await this.waitForRefresh();
+    if (this.keys === undefined) throw new KeySourceUnavailableError("the provider's verification keys could not be loaded yet");
     return this.keys.get(kid);
-  }
+  };
 
   get loaded(): boolean {
     return this.keys !== undefined;
@@ -66,8 +64,7 @@ export class ProviderKeyStore {
 
   /**
    * After a webhook signed with an unknown key id: refreshes, unless a refresh started less than
-   * minRefreshIntervalMs ago. Concurrent callers share one refresh. True when a refresh succeeded,
-   * so that the caller verifies once more.
+   * minRefreshIntervalMs ago. Concurrent callers share one refresh. True when a refresh succeeded.
    */
   async refreshForUnknownKey(): Promise<boolean> {
     if (this.pending !== undefined) return this.pending;
@@ -76,21 +73,10 @@ export class ProviderKeyStore {
     return this.refresh();
   }
 
-  /**
-   * Runs `verify`; when it fails for an unknown key id (or before any keys were loaded), refreshes
-   * as refreshForUnknownKey allows and runs it once more. The provider may start signing with a
-   * new key before our scheduled refresh sees it.
-   */
-  async verifyWithDiscovery<T>(verify: () => Promise<T>): Promise<T> {
-    try {
-      return await verify();
-    } catch (error) {
-      const unknownKey = error instanceof SignatureVerificationError && error.reason === 'unknown_key';
-      if (!unknownKey && !(error instanceof VerificationKeysUnavailableError)) throw error;
-      // The refresh never rejects; when the wait is over, the request fails with the original error.
-      if (!(await withTimeout(this.refreshForUnknownKey(), this.options.refreshWaitMs, () => error as Error))) throw error;
-      return verify();
-    }
+  // The refresh never rejects and goes on after the wait: the provider expects a quick answer, and
+  // its retry finds the keys.
+  private async waitForRefresh(): Promise<void> {
+    await withTimeout(this.refreshForUnknownKey(), this.options.refreshWaitMs, () => new Error('refresh wait over')).catch(() => undefined);
   }
 
   private refresh(): Promise<boolean> {

@@ -1,5 +1,9 @@
+// The errors of the provider's API client, each with a stable `code`.
+
 /** The provider answered with an error (problem+json, or anything else non-2xx). */
 export class UpvestApiError extends Error {
+  readonly code = 'upvest_api_error';
+
   constructor(
     readonly method: string,
     readonly path: string,
@@ -32,6 +36,8 @@ export class UpvestApiError extends Error {
 
 /** No answer at all: connection failure or timeout, after the retries. */
 export class UpvestApiUnavailableError extends Error {
+  readonly code = 'upvest_api_unavailable';
+
   constructor(
     readonly method: string,
     readonly path: string,

@@ -1,8 +1,6 @@
 import crypto from 'node:crypto';
 import { httpbis } from 'http-message-signatures';
-import { contentDigestHeaderValue } from '../signature/digest';
-import { createSignature } from '../signature/signatureAlgorithms';
-import { SigningKey } from '../signature/signWebhookRequest';
+import { contentDigestHeaderValue, createSignature, type SigningKey } from '../signature';
 
 export interface ApiRequest {
   method: string;

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { SignatureVerificationError } from './SignatureVerificationError';
+import { SignatureVerificationError } from './errors';
 import { parseDictionary } from './structuredFields';
 
 export type DigestAlgorithm = 'sha-256' | 'sha-512';

@@ -1,7 +1,16 @@
-export { SignatureVerificationError, type SignatureFailureReason } from './SignatureVerificationError';
-export { VerificationKeySet, type VerificationKey } from './verificationKeys';
-export type { SignatureAlgorithm, EcdsaSignatureEncoding } from './signatureAlgorithms';
-export { algorithmOfKey } from './signatureAlgorithms';
+export {
+  KeySourceUnavailableError,
+  SIGNATURE_FAILURE_REASONS,
+  SignatureVerificationError,
+  type SignatureFailureReason,
+} from './errors';
+export { VerificationKeySet, type KeyLookup, type VerificationKey } from './verificationKeys';
+export {
+  algorithmOfKey,
+  createSignature,
+  type EcdsaSignatureEncoding,
+  type SignatureAlgorithm,
+} from './signatureAlgorithms';
 export {
   contentDigestHeaderValue,
   digestHeaderValue,

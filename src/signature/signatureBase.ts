@@ -1,4 +1,4 @@
-import { SignatureVerificationError } from './SignatureVerificationError';
+import { SignatureVerificationError } from './errors';
 
 /**
  * `v6`: Upvest's webhook signatures (draft-ietf-httpbis-message-signatures-06 with component names

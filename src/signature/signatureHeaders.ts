@@ -1,5 +1,5 @@
 import type { SignedMessage } from './signatureBase';
-import { SignatureVerificationError } from './SignatureVerificationError';
+import { SignatureVerificationError } from './errors';
 import { type Dictionary, parseDictionary, rawDictionaryMember, serializeList } from './structuredFields';
 
 /** One signature as carried by the `signature-input` and `signature` headers, under one label. */

@@ -8,6 +8,12 @@ export interface VerificationKey {
 }
 
 /**
+ * Finds the key a signature names by its `keyid`; undefined when there is none. May throw
+ * KeySourceUnavailableError when it cannot answer now.
+ */
+export type KeyLookup = (kid: string) => Promise<VerificationKey | undefined>;
+
+/**
  * The provider's public keys, looked up by the `keyid` of a signature. Holds several keys at once
  * because the provider rotates them: old and new are both valid for a while.
  */
@@ -32,6 +38,9 @@ export class VerificationKeySet {
   get(kid: string): VerificationKey | undefined {
     return this.byKid.get(kid);
   }
+
+  /** Bound, so that it can be handed on as the KeyLookup of verifyWebhookSignature. */
+  readonly lookup: KeyLookup = async (kid) => this.get(kid);
 
   get kids(): string[] {
     return [...this.byKid.keys()];

@@ -53,8 +53,8 @@ export function sign(message: TestMessage, options: Partial<SignOptions> & Pick<
   return { ...message, headers: { ...message.headers, ...added } };
 }
 
-export function verifyOptions(keys: VerifyOptions['keys'], overrides: Partial<VerifyOptions> = {}): VerifyOptions {
-  return { keys, baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: false, nowSeconds: NOW, ...overrides };
+export function verifyOptions(keys: VerificationKeySet, overrides: Partial<VerifyOptions> = {}): VerifyOptions {
+  return { keyLookup: keys.lookup, baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: false, nowSeconds: NOW, ...overrides };
 }
 
 export async function failureOf(promise: Promise<unknown>): Promise<{ reason: SignatureFailureReason; message: string }> {

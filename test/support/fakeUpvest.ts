@@ -274,7 +274,7 @@ export class FakeUpvest {
     try {
       const verified = await verifyWebhookSignature(
         { method: call.method, path: call.path, query: call.rawQuery, authority: this.authority, scheme: 'http', headers: call.headers, body: call.body },
-        { keys: this.clientKeys, baseFormat: 'v15', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: true, requireDigest: hasBody },
+        { keyLookup: this.clientKeys.lookup, baseFormat: 'v15', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: true, requireDigest: hasBody },
       );
       covered = verified.coveredComponents;
     } catch (error) {

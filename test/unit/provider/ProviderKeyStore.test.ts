@@ -1,6 +1,6 @@
 import { createLogger } from '../../../src/logging/logger';
-import { ProviderKeyStore, VerificationKeysUnavailableError } from '../../../src/provider/ProviderKeyStore';
-import { signWebhookRequest, SignatureVerificationError, verifyWebhookSignature } from '../../../src/signature';
+import { ProviderKeyStore } from '../../../src/provider/ProviderKeyStore';
+import { KeySourceUnavailableError, signWebhookRequest, SignatureVerificationError, verifyWebhookSignature } from '../../../src/signature';
 import { testKey, type TestKey } from '../../support/upvestClientSetup';
 
 const MIN_REFRESH_MS = 30_000;
@@ -30,7 +30,7 @@ describe('ProviderKeyStore', () => {
     const body = Buffer.from('{"payload":[]}');
     const message = { method: 'POST', path: '/webhooks/upvest', query: '', headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, body };
     const headers = { ...message.headers, ...signWebhookRequest(message, { key }) };
-    return () => verifyWebhookSignature({ ...message, headers }, { keys: store, baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: false });
+    return () => verifyWebhookSignature({ ...message, headers }, { keyLookup: store.lookup, baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: false });
   };
 
   beforeEach(() => {
@@ -49,37 +49,68 @@ describe('ProviderKeyStore', () => {
     await store.start();
 
     expect(store.loaded).toBe(true);
-    expect(store.get(oldKey.kid)).toMatchObject({ kid: oldKey.kid, algorithm: 'ecdsa-p521-sha512' });
-    expect(store.get(newKey.kid)).toBeUndefined();
+    await expect(store.lookup(oldKey.kid)).resolves.toMatchObject({ kid: oldKey.kid, algorithm: 'ecdsa-p521-sha512' });
+    await expect(store.lookup(newKey.kid)).resolves.toBeUndefined();
     await expect(webhookSignedWith(oldKey)()).resolves.toMatchObject({ keyId: oldKey.kid });
   });
 
-  it('throws VerificationKeysUnavailableError from get until keys were loaded once', async () => {
-    expect(() => store.get(oldKey.kid)).toThrow(VerificationKeysUnavailableError);
-    fetchJwks.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+  it('rejects lookups with KeySourceUnavailableError until keys were loaded once', async () => {
+    fetchJwks.mockRejectedValue(new Error('connect ECONNREFUSED'));
+    await expect(store.lookup(oldKey.kid)).rejects.toThrow(KeySourceUnavailableError);
 
     await store.start();
     expect(store.loaded).toBe(false);
-    expect(() => store.get(oldKey.kid)).toThrow(VerificationKeysUnavailableError);
+    await expect(store.lookup(oldKey.kid)).rejects.toThrow(KeySourceUnavailableError);
+  });
+
+  it('rejects a lookup with KeySourceUnavailableError when the first load has not answered within refreshWaitMs', async () => {
+    const answer = deferred<unknown>();
+    fetchJwks.mockReturnValueOnce(answer.promise);
+    void store.start();
+
+    const started = Date.now();
+    await expect(store.lookup(oldKey.kid)).rejects.toThrow(KeySourceUnavailableError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(REFRESH_WAIT_MS - 5);
+
+    answer.resolve(jwksOf(oldKey));
+    await new Promise(setImmediate);
+    await expect(store.lookup(oldKey.kid)).resolves.toMatchObject({ kid: oldKey.kid });
+    expect(fetchJwks).toHaveBeenCalledTimes(1);
+  });
+
+  it('looks up an unknown key id by refreshing once, then finds the new key', async () => {
+    await store.start();
+    fetchJwks.mockResolvedValue(jwksOf(oldKey, newKey));
+
+    await expect(store.lookup(newKey.kid)).resolves.toMatchObject({ kid: newKey.kid, algorithm: 'ed25519' });
+    await expect(store.lookup(newKey.kid)).resolves.toMatchObject({ kid: newKey.kid });
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers undefined for a key id the refresh did not bring, without refreshing again within minRefreshIntervalMs', async () => {
+    await store.start();
+    const stranger = testKey().kid;
+
+    await expect(store.lookup(stranger)).resolves.toBeUndefined();
+    await expect(store.lookup(stranger)).resolves.toBeUndefined();
+    expect(fetchJwks).toHaveBeenCalledTimes(2);
   });
 
   it('loads the keys and verifies again when a webhook arrives before any keys were loaded', async () => {
     fetchJwks.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
     await store.start();
 
-    await expect(store.verifyWithDiscovery(webhookSignedWith(oldKey))).resolves.toMatchObject({ keyId: oldKey.kid });
+    await expect(webhookSignedWith(oldKey)()).resolves.toMatchObject({ keyId: oldKey.kid });
     expect(fetchJwks).toHaveBeenCalledTimes(2);
   });
 
   it('refreshes once for an unknown key id, then verifies again with the new keys', async () => {
     await store.start();
     fetchJwks.mockResolvedValue(jwksOf(oldKey, newKey));
-    const verify = jest.fn(webhookSignedWith(newKey));
 
-    await expect(store.verifyWithDiscovery(verify)).resolves.toMatchObject({ keyId: newKey.kid });
+    await expect(webhookSignedWith(newKey)()).resolves.toMatchObject({ keyId: newKey.kid });
     expect(fetchJwks).toHaveBeenCalledTimes(2);
-    expect(verify).toHaveBeenCalledTimes(2);
-    expect(store.get(oldKey.kid)).toBeDefined();
+    await expect(store.lookup(oldKey.kid)).resolves.toBeDefined();
   });
 
   it('lets concurrent callers with an unknown key id share one refresh', async () => {
@@ -87,7 +118,7 @@ describe('ProviderKeyStore', () => {
     const answer = deferred<unknown>();
     fetchJwks.mockReturnValueOnce(answer.promise);
 
-    const callers = [1, 2, 3].map(() => store.verifyWithDiscovery(webhookSignedWith(newKey)));
+    const callers = [1, 2, 3].map(() => webhookSignedWith(newKey)());
     answer.resolve(jwksOf(oldKey, newKey));
     for (const caller of callers) await expect(caller).resolves.toMatchObject({ keyId: newKey.kid });
     expect(fetchJwks).toHaveBeenCalledTimes(2);
@@ -99,7 +130,7 @@ describe('ProviderKeyStore', () => {
     fetchJwks.mockReturnValueOnce(answer.promise);
 
     const started = Date.now();
-    await expect(store.verifyWithDiscovery(webhookSignedWith(newKey))).rejects.toMatchObject({ reason: 'unknown_key' });
+    await expect(webhookSignedWith(newKey)()).rejects.toMatchObject({ reason: 'unknown_key' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(REFRESH_WAIT_MS - 5);
 
     answer.resolve(jwksOf(oldKey, newKey));
@@ -122,24 +153,22 @@ describe('ProviderKeyStore', () => {
     await store.start();
     const stranger = webhookSignedWith(testKey());
 
-    await expect(store.verifyWithDiscovery(stranger)).rejects.toMatchObject({ reason: 'unknown_key' });
+    await expect(stranger()).rejects.toMatchObject({ reason: 'unknown_key' });
     clock.nowMs = MIN_REFRESH_MS - 1;
-    await expect(store.verifyWithDiscovery(stranger)).rejects.toMatchObject({ reason: 'unknown_key' });
+    await expect(stranger()).rejects.toMatchObject({ reason: 'unknown_key' });
     expect(await store.refreshForUnknownKey()).toBe(false);
     expect(fetchJwks).toHaveBeenCalledTimes(2);
 
     clock.nowMs = MIN_REFRESH_MS;
-    await expect(store.verifyWithDiscovery(stranger)).rejects.toBeInstanceOf(SignatureVerificationError);
+    await expect(stranger()).rejects.toBeInstanceOf(SignatureVerificationError);
     expect(fetchJwks).toHaveBeenCalledTimes(3);
   });
 
   it('does not refresh for a signature that fails for another reason than its key id', async () => {
     await store.start();
-    const badSignature = async () => {
-      throw new SignatureVerificationError('bad_signature', 'signature does not verify');
-    };
+    const badSignature = webhookSignedWith({ ...testKey(), kid: oldKey.kid });
 
-    await expect(store.verifyWithDiscovery(badSignature)).rejects.toMatchObject({ reason: 'bad_signature' });
+    await expect(badSignature()).rejects.toMatchObject({ reason: 'bad_signature' });
     expect(fetchJwks).toHaveBeenCalledTimes(1);
   });
 
@@ -152,7 +181,7 @@ describe('ProviderKeyStore', () => {
     fetchJwks.mockImplementationOnce(failingFetch);
 
     expect(await store.refreshForUnknownKey()).toBe(false);
-    expect(store.get(oldKey.kid)).toBeDefined();
+    await expect(store.lookup(oldKey.kid)).resolves.toBeDefined();
     await expect(webhookSignedWith(oldKey)()).resolves.toMatchObject({ keyId: oldKey.kid });
     expect(errors).toHaveBeenCalledWith(expect.stringContaining('keeping the last good ones'), expect.objectContaining({ kids: [oldKey.kid] }));
   });
@@ -164,12 +193,13 @@ describe('ProviderKeyStore', () => {
 
     await jest.advanceTimersByTimeAsync(REFRESH_INTERVAL_MS);
     expect(fetchJwks).toHaveBeenCalledTimes(2);
-    expect(store.get(newKey.kid)).toBeDefined();
-    expect(store.get(oldKey.kid)).toBeUndefined();
+    await expect(store.lookup(newKey.kid)).resolves.toBeDefined();
 
     store.stop();
     expect(jest.getTimerCount()).toBe(0);
     await jest.advanceTimersByTimeAsync(5 * REFRESH_INTERVAL_MS);
     expect(fetchJwks).toHaveBeenCalledTimes(2);
+    // Last, as the lookup of a key id the store does not know refreshes.
+    await expect(store.lookup(oldKey.kid)).resolves.toBeUndefined();
   });
 });

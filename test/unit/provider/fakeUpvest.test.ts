@@ -184,7 +184,7 @@ test('publishes the current webhook signing keys, which verify webhooks signed w
   await expect(
     verifyWebhookSignature(
       { ...webhook, headers: { ...webhook.headers, ...signature } },
-      { keys, baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: true },
+      { keyLookup: keys.lookup, baseFormat: 'v6', clockSkewSeconds: 60, maxAgeSeconds: 0, enforceExpires: true },
     ),
   ).resolves.toMatchObject({ keyId: second.kid });
 });

@@ -42,7 +42,7 @@ function received(request: ApiRequest, headers: Record<string, string>) {
 
 function verify(request: ApiRequest, headers: Record<string, string>, key: TestKey) {
   return verifyWebhookSignature(received(request, headers), {
-    keys: key.keys,
+    keyLookup: key.keys.lookup,
     baseFormat: 'v15',
     clockSkewSeconds: 60,
     maxAgeSeconds: 0,
