@@ -5,7 +5,7 @@ import { ProjectionStore } from '../projection/ProjectionStore';
 import { UpvestApi } from '../provider/UpvestApi';
 import { UpvestApiClient } from '../provider/UpvestApiClient';
 import { UpvestApiError, UpvestApiUnavailableError } from '../provider/UpvestApiError';
-import { Backfill, BackfillProgress } from '../reconciliation/Backfill';
+import { Backfill, BackfillReport } from '../reconciliation/Backfill';
 import { parseCommandLine, usageError } from '../tools/commandLine';
 import { CliValues, CLI_OPTIONS } from './cliOptions';
 import { CliIo, EXIT } from './CliIo';
@@ -218,7 +218,7 @@ async function backfill(api: UpvestApi, config: Config, values: CliValues, io: C
   });
 }
 
-function progressLine(progress: BackfillProgress): string {
+function progressLine(progress: BackfillReport): string {
   const total = progress.totalCount === undefined ? '' : ` of ${progress.totalCount}`;
   return `${progress.kind}: read ${progress.offset}${total}, projected ${progress.projected}${progress.done ? ', done' : ''}`;
 }
