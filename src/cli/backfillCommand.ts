@@ -1,4 +1,4 @@
-import { BackfillProgress } from '../reconciliation/Backfill';
+import { BackfillReport } from '../reconciliation/Backfill';
 import { CliCommand, withCredentials } from './CliCommand';
 import { EXIT } from './CliIo';
 import { formatTable } from './formatTable';
@@ -41,7 +41,7 @@ export const backfillCommand: CliCommand = async ({ subcommand, values, io, comp
   return results.some((result) => result.invalid > 0) ? EXIT.failed : EXIT.ok;
 };
 
-function progressLine(progress: BackfillProgress): string {
+function progressLine(progress: BackfillReport): string {
   const total = progress.totalCount === undefined ? '' : ` of ${progress.totalCount}`;
   return `${progress.kind}: read ${progress.offset}${total}, projected ${progress.projected}${progress.done ? ', done' : ''}`;
 }

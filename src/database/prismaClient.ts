@@ -1,8 +1,9 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
-import { PrismaClient } from '../generated/prisma/client';
+import { Prisma, PrismaClient } from '../generated/prisma/client';
 
 export type { PrismaClient };
+export { Prisma };
 
 const CONNECTION_TIMEOUT_MS = 5000;
 

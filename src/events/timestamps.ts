@@ -48,7 +48,10 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
-/** SQL that prints a timestamptz column in the canonical form of canonicalTimestamp(). */
+/**
+ * SQL that prints a timestamptz column in the canonical form of canonicalTimestamp().
+ * `column` goes into the SQL as it is: a constant column name, never input.
+ */
 export function canonicalTimestampSql(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }

@@ -1,4 +1,4 @@
-import { PrismaClient } from '../database/prismaClient';
+import { Prisma, PrismaClient } from '../database/prismaClient';
 import { canonicalTimestampSql } from '../events/timestamps';
 import { eventKey, PaymentEvent, PaymentKind, kindOf } from '../events/upvestEvents';
 import { applyPaymentUpdate, compareUpdates, PaymentState } from './paymentState';
@@ -135,15 +135,25 @@ function keyOf(kind: PaymentKind, paymentId: string): string {
  * also concurrent deliveries of the same event. Locks are taken in key order: no deadlocks.
  */
 async function lockPayments(tx: Transaction, keys: string[]): Promise<void> {
-  await tx.$queryRawUnsafe(
-    `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))::int AS locked
-     FROM (SELECT DISTINCT k FROM unnest($1::text[]) AS k ORDER BY k) AS keys`,
-    keys,
-  );
+  // Raw: advisory locks have no model API.
+  await tx.$queryRaw`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))::int AS locked
+     FROM (SELECT DISTINCT k FROM unnest(${keys}::text[]) AS k ORDER BY k) AS keys`;
 }
 
-const stateColumns = (table: PaymentTable) =>
-  [
+/** The constant SQL of a status table. */
+interface TableSql {
+  name: Prisma.Sql;
+  /** Its row as readCurrent reads it: timestamps in canonical form, everything else as text. */
+  stateColumns: Prisma.Sql;
+  /** Inserts or replaces the rows of a JSON array of state records. */
+  upsert(records: string): Prisma.Sql;
+}
+
+// Table and column names come from the fixed PAYMENT_TABLES, never from input: Prisma.raw may splice them in.
+const TABLE_SQL = Object.fromEntries(TABLES.map((table) => [table.kind, tableSql(table)])) as Record<PaymentKind, TableSql>;
+
+function tableSql(table: PaymentTable): TableSql {
+  const stateColumns = [
     'id::text AS id',
     'status::text AS status',
     'status_event_id::text AS status_event_id',
@@ -151,23 +161,47 @@ const stateColumns = (table: PaymentTable) =>
     'last_event_id::text AS last_event_id',
     `${canonicalTimestampSql('last_event_created_at')} AS last_event_created_at`,
     ...table.columns.map(([name, type]) => (type === 'timestamptz' ? `${canonicalTimestampSql(name)} AS ${name}` : `${name}::text AS ${name}`)),
-  ].join(', ');
-
-// Runs after the locks were granted, in a statement of its own, so that its snapshot includes
-// everything that the batches we waited for have committed.
-const READ_CURRENT_SQL = `SELECT
-  (SELECT coalesce(json_agg(id::text), '[]') FROM webhook_events WHERE id = ANY($1::uuid[]) AND processed_at IS NOT NULL) AS seen,
-  ${TABLES.map(
-    (table, index) =>
-      `(SELECT coalesce(json_agg(r), '[]') FROM (SELECT ${stateColumns(table)} FROM ${table.table} WHERE id = ANY($${index + 2}::uuid[])) AS r) AS ${table.table}`,
-  ).join(',\n  ')}`;
+  ];
+  const typed = [
+    ['id', 'uuid'],
+    ['status', 'payment_status'],
+    ['status_event_id', 'uuid'],
+    ['status_event_created_at', 'timestamptz'],
+    ['last_event_id', 'uuid'],
+    ['last_event_created_at', 'timestamptz'],
+    ...table.columns,
+  ];
+  const columns = typed.map(([name]) => name);
+  const name = Prisma.raw(table.table);
+  const insert = Prisma.raw([...columns, 'projected_at'].join(', '));
+  const select = Prisma.raw([...columns.map((column) => `x.${column}`), 'now()'].join(', '));
+  const recordType = Prisma.raw(typed.map(([column, type]) => `${column} ${type}`).join(', '));
+  const update = Prisma.raw([...columns.slice(1), 'projected_at'].map((column) => `${column} = EXCLUDED.${column}`).join(', '));
+  return {
+    name,
+    stateColumns: Prisma.raw(stateColumns.join(', ')),
+    // Raw: a typed upsert takes Dates, which would cut the canonical timestamps' microseconds.
+    upsert: (records) => Prisma.sql`INSERT INTO ${name} (${insert})
+     SELECT ${select}
+     FROM jsonb_to_recordset(${records}::jsonb) AS x(${recordType})
+     ON CONFLICT (id) DO UPDATE SET ${update}`,
+  };
+}
 
 async function readCurrent(
   tx: Transaction,
   events: PaymentEvent[],
 ): Promise<{ seenEventIds: Set<string>; states: Map<string, PaymentState> }> {
-  const paymentIds = TABLES.map((table) => events.filter((event) => kindOf(event) === table.kind).map((event) => event.object.id));
-  const [row] = await tx.$queryRawUnsafe<Array<Record<string, unknown>>>(READ_CURRENT_SQL, events.map((event) => event.id), ...paymentIds);
+  const statesOfTables = TABLES.map(({ kind }) => {
+    const { name, stateColumns } = TABLE_SQL[kind];
+    const paymentIds = events.filter((event) => kindOf(event) === kind).map((event) => event.object.id);
+    return Prisma.sql`(SELECT coalesce(json_agg(r), '[]') FROM (SELECT ${stateColumns} FROM ${name} WHERE id = ANY(${paymentIds}::uuid[])) AS r) AS ${name}`;
+  });
+  // Raw: one statement for both tables and the inbox. It runs after the locks were granted, in a
+  // statement of its own, so that its snapshot includes everything that the batches we waited for have committed.
+  const [row] = await tx.$queryRaw<Array<Record<string, unknown>>>`SELECT
+  (SELECT coalesce(json_agg(id::text), '[]') FROM webhook_events WHERE id = ANY(${events.map((event) => event.id)}::uuid[]) AND processed_at IS NOT NULL) AS seen,
+  ${Prisma.join(statesOfTables, ',\n  ')}`;
   const states = new Map<string, PaymentState>();
   for (const table of TABLES) {
     for (const record of row[table.table] as Array<Record<string, string | null>>) {
@@ -196,69 +230,45 @@ function stateRecord(key: string, state: PaymentState): object {
   };
 }
 
-function upsertSql(table: PaymentTable, parameter: string): string {
-  const typed = [
-    ['id', 'uuid'],
-    ['status', 'payment_status'],
-    ['status_event_id', 'uuid'],
-    ['status_event_created_at', 'timestamptz'],
-    ['last_event_id', 'uuid'],
-    ['last_event_created_at', 'timestamptz'],
-    ...table.columns,
-  ];
-  const columns = typed.map(([name]) => name);
-  return `INSERT INTO ${table.table} (${columns.join(', ')}, projected_at)
-     SELECT ${columns.map((column) => `x.${column}`).join(', ')}, now()
-     FROM jsonb_to_recordset(${parameter}::jsonb) AS x(${typed.map(([name, type]) => `${name} ${type}`).join(', ')})
-     ON CONFLICT (id) DO UPDATE SET ${[...columns.slice(1), 'projected_at'].map((column) => `${column} = EXCLUDED.${column}`).join(', ')}`;
-}
-
-// One statement for all writes: data-modifying CTEs all run, in one round trip.
-const WRITE_ALL_SQL = `WITH
+// Raw: one statement for all writes, set-based from JSON records; its data-modifying CTEs all run, in one round trip.
+async function writeAll(tx: Transaction, writes: Writes): Promise<void> {
+  const upserts = TABLES.map(({ kind }) => Prisma.sql`${TABLE_SQL[kind].name} AS (${TABLE_SQL[kind].upsert(JSON.stringify(writes.states[kind]))})`);
+  await tx.$executeRaw`WITH
   fetched AS (
     INSERT INTO webhook_events (id, type, webhook_id, created_at, received_at, event, outcome, source, processed_at, attempts)
     SELECT x.id, x.type, x.webhook_id, x.created_at, x.received_at, x.event, x.outcome, x.source, now(), 1
-    FROM jsonb_to_recordset($1::jsonb)
+    FROM jsonb_to_recordset(${JSON.stringify(writes.fetched)}::jsonb)
       AS x(id uuid, type text, webhook_id uuid, created_at timestamptz, received_at timestamptz, event json, outcome text, source event_source)
   ),
   projected AS (
     UPDATE webhook_events AS e SET outcome = x.outcome, processed_at = now(), attempts = e.attempts + 1
-    FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, outcome text)
+    FROM jsonb_to_recordset(${JSON.stringify(writes.projected)}::jsonb) AS x(id uuid, outcome text)
     WHERE e.id = x.id
   ),
   history AS (
     INSERT INTO payment_status_history
       (payment_kind, payment_id, event_id, event_type, event_created_at, event_status, previous_status, status, status_changed, source)
     SELECT x.payment_kind, x.payment_id, x.event_id, x.event_type, x.event_created_at, x.event_status, x.previous_status, x.status, x.status_changed, x.source
-    FROM jsonb_to_recordset($3::jsonb) AS x(payment_kind payment_kind, payment_id uuid, event_id uuid, event_type text,
+    FROM jsonb_to_recordset(${JSON.stringify(writes.history)}::jsonb) AS x(payment_kind payment_kind, payment_id uuid, event_id uuid, event_type text,
       event_created_at timestamptz, event_status payment_status, previous_status payment_status, status payment_status, status_changed boolean,
       source event_source)
   ),
-  ${TABLES.map((table, index) => `${table.table} AS (${upsertSql(table, `$${index + 4}`)})`).join(',\n  ')}
+  ${Prisma.join(upserts, ',\n  ')}
 SELECT 1 AS written`;
-
-async function writeAll(tx: Transaction, writes: Writes): Promise<void> {
-  await tx.$queryRawUnsafe(
-    WRITE_ALL_SQL,
-    JSON.stringify(writes.fetched),
-    JSON.stringify(writes.projected),
-    JSON.stringify(writes.history),
-    ...TABLES.map((table) => JSON.stringify(writes.states[table.kind])),
-  );
 }
-
-// Every projected event has one history row, which is indexed by payment: the way to its events.
-const PAYMENT_EVENTS_SQL = `SELECT e.event FROM payment_status_history h JOIN webhook_events e ON e.id = h.event_id
-  WHERE h.payment_kind = $2::payment_kind AND h.payment_id = $1::uuid`;
 
 async function rebuild(tx: Transaction, kind: PaymentKind, paymentId: string): Promise<boolean> {
   const key = keyOf(kind, paymentId);
   // Under the projection's lock, so that no batch writes this payment between our read and our write.
   await lockPayments(tx, [key]);
-  const rows = await tx.$queryRawUnsafe<Array<{ event: PaymentEvent }>>(PAYMENT_EVENTS_SQL, paymentId, kind);
+  // Every projected event has one history row, which is indexed by payment: the way to its events.
+  // Raw: one join, and the schema declares no relation between the two tables.
+  const rows = await tx.$queryRaw<Array<{ event: PaymentEvent }>>`SELECT e.event
+    FROM payment_status_history h JOIN webhook_events e ON e.id = h.event_id
+    WHERE h.payment_kind = ${kind}::payment_kind AND h.payment_id = ${paymentId}::uuid`;
   if (rows.length === 0) return false;
   let state: PaymentState | undefined;
   for (const update of rows.map(({ event }) => paymentUpdateOf(event)).sort(compareUpdates)) state = applyPaymentUpdate(state, update).state;
-  await tx.$executeRawUnsafe(upsertSql(PAYMENT_TABLES[kind], '$1'), JSON.stringify([stateRecord(key, state as PaymentState)]));
+  await tx.$executeRaw(TABLE_SQL[kind].upsert(JSON.stringify([stateRecord(key, state as PaymentState)])));
   return true;
 }

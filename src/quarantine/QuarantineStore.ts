@@ -1,4 +1,4 @@
-import { PrismaClient } from '../database/prismaClient';
+import { Prisma, PrismaClient } from '../database/prismaClient';
 import { QuarantineItem } from '../ingest/classifyBatch';
 
 /** Quarantined content with when and in which request it arrived. */
@@ -30,13 +30,6 @@ export interface QuarantinedPayload {
 /** Bytes of content a listing shows: bodies may be megabytes, and a listing only has to identify them. */
 export const CONTENT_PREVIEW_BYTES = 300;
 
-// The preview is cut in SQL so that listing large bodies does not read them whole.
-const LIST_SQL = `SELECT id, reason, event_id AS "eventId", event_type AS "eventType", request_id AS "requestId",
-    received_at AS "receivedAt", quarantined_at AS "quarantinedAt", reprocessed_at AS "reprocessedAt",
-    reprocess_outcome AS "reprocessOutcome", octet_length(content) AS "contentBytes",
-    substring(content FROM 1 FOR ${CONTENT_PREVIEW_BYTES}) AS content
-  FROM quarantined_payloads ORDER BY id DESC LIMIT $1 OFFSET $2`;
-
 /** The columns a SELECT handed to the builders below produces, in this order. */
 const QUARANTINE_COLUMNS = 'reason, event_id, event_type, content, content_sha256, request_id, received_at';
 
@@ -50,16 +43,19 @@ export function quarantineSql(select: string): string {
     ON CONFLICT (content_sha256) DO NOTHING RETURNING content_sha256`;
 }
 
+const SET_ASIDE_INSERT = `INSERT INTO quarantined_payloads (${QUARANTINE_COLUMNS})`;
+const SET_ASIDE_CONFLICT = `ON CONFLICT (content_sha256) DO UPDATE
+      SET reason = excluded.reason, quarantined_at = now(), reprocessed_at = NULL, reprocess_outcome = NULL
+    RETURNING id`;
+
 /**
  * SQL that saves the rows `select` produces as content an operator set aside: content seen before
  * becomes pending again (a new reason, no reprocess outcome), even if it was reprocessed once.
  * Returns the id.
  */
 export function setAsideSql(select: string): string {
-  return `INSERT INTO quarantined_payloads (${QUARANTINE_COLUMNS}) ${select}
-    ON CONFLICT (content_sha256) DO UPDATE
-      SET reason = excluded.reason, quarantined_at = now(), reprocessed_at = NULL, reprocess_outcome = NULL
-    RETURNING id`;
+  return `${SET_ASIDE_INSERT} ${select}
+    ${SET_ASIDE_CONFLICT}`;
 }
 
 /** A SELECT of quarantine rows, for quarantineSql, from the JSON parameter `records` (quarantineRecords). */
@@ -90,7 +86,13 @@ export class QuarantineStore {
 
   /** Newest first, with the start of each content. */
   async list(limit: number, offset = 0): Promise<QuarantineListing[]> {
-    const rows = await this.prisma.$queryRawUnsafe<Array<Omit<QuarantineListing, 'content'> & { content: Uint8Array }>>(LIST_SQL, limit, offset);
+    // Raw: the preview is cut in SQL so that listing large bodies does not read them whole.
+    const rows = await this.prisma.$queryRaw<Array<Omit<QuarantineListing, 'content'> & { content: Uint8Array }>>`SELECT id, reason,
+        event_id AS "eventId", event_type AS "eventType", request_id AS "requestId",
+        received_at AS "receivedAt", quarantined_at AS "quarantinedAt", reprocessed_at AS "reprocessedAt",
+        reprocess_outcome AS "reprocessOutcome", octet_length(content) AS "contentBytes",
+        substring(content FROM 1 FOR ${CONTENT_PREVIEW_BYTES}) AS content
+      FROM quarantined_payloads ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`;
     return rows.map((row) => ({ ...row, contentBytes: Number(row.contentBytes), content: Buffer.from(row.content).toString('utf8') }));
   }
 
@@ -111,18 +113,15 @@ export class QuarantineStore {
     return row === null ? undefined : { ...row, content: Buffer.from(row.content) };
   }
 
-  /** Saves content an operator set aside (see setAsideSql), and answers its id. */
+  /**
+   * Saves content an operator set aside (see setAsideSql), and answers its id.
+   * Raw: the same statement as the inbox's, which sets aside an event from within its own SQL.
+   */
   async setAside(record: QuarantinedContent): Promise<bigint> {
-    const [{ id }] = await this.prisma.$queryRawUnsafe<Array<{ id: bigint }>>(
-      setAsideSql('VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)'),
-      record.reason,
-      record.eventId ?? null,
-      record.eventType ?? null,
-      record.content,
-      record.contentSha256,
-      record.requestId,
-      record.receivedAt,
-    );
+    const [{ id }] = await this.prisma.$queryRaw<Array<{ id: bigint }>>`${Prisma.raw(SET_ASIDE_INSERT)}
+      VALUES (${record.reason}, ${record.eventId ?? null}, ${record.eventType ?? null}, ${record.content}, ${record.contentSha256},
+        ${record.requestId}, ${record.receivedAt}::timestamptz)
+      ${Prisma.raw(SET_ASIDE_CONFLICT)}`;
     return id;
   }
 

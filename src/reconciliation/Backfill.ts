@@ -11,10 +11,11 @@ export interface BackfillOptions {
   pageSize: number;
   /** Forget saved progress for this `since` and start from the newest payment again. */
   restart: boolean;
-  onProgress(progress: BackfillProgress): void;
+  onProgress(report: BackfillReport): void;
 }
 
-export interface BackfillProgress {
+/** Where the backfill of one kind of payment stands: told after each page, and answered at the end. */
+export interface BackfillReport {
   kind: PaymentKind;
   /** Payments read so far (the offset of the next page). */
   offset: number;
@@ -25,12 +26,6 @@ export interface BackfillProgress {
   done: boolean;
   /** True when an earlier run had already finished this kind for this `since`. */
   alreadyComplete: boolean;
-}
-
-interface SavedProgress {
-  next_offset: number;
-  projected: number;
-  completed_at: Date | null;
 }
 
 /**
@@ -48,22 +43,22 @@ export class Backfill {
     private readonly logger: Logger,
   ) {}
 
-  async run(options: BackfillOptions): Promise<BackfillProgress[]> {
-    const results: BackfillProgress[] = [];
+  async run(options: BackfillOptions): Promise<BackfillReport[]> {
+    const results: BackfillReport[] = [];
     for (const kind of PAYMENT_KINDS) results.push(await this.backfillKind(kind, options));
     return results;
   }
 
-  private async backfillKind(kind: PaymentKind, options: BackfillOptions): Promise<BackfillProgress> {
+  private async backfillKind(kind: PaymentKind, options: BackfillOptions): Promise<BackfillReport> {
     const saved = await this.savedProgress(kind, options.since, options.restart);
-    const progress: BackfillProgress = {
+    const progress: BackfillReport = {
       kind,
-      offset: saved.next_offset,
+      offset: saved.nextOffset,
       totalCount: undefined,
       projected: saved.projected,
       invalid: 0,
-      done: saved.completed_at !== null,
-      alreadyComplete: saved.completed_at !== null,
+      done: saved.completedAt !== null,
+      alreadyComplete: saved.completedAt !== null,
     };
     while (!progress.done) {
       const page = await this.api.listPayments(kind, { limit: options.pageSize, offset: progress.offset, sort: 'created_at', order: 'DESC' });
@@ -92,30 +87,26 @@ export class Backfill {
     return progress;
   }
 
-  private async savedProgress(kind: PaymentKind, since: Date, restart: boolean): Promise<SavedProgress> {
-    if (restart) {
-      await this.prisma.$executeRawUnsafe(`DELETE FROM backfill_progress WHERE payment_kind = $1::payment_kind AND since = $2`, kind, since);
-    }
-    const [row] = await this.prisma.$queryRawUnsafe<SavedProgress[]>(
-      `INSERT INTO backfill_progress (payment_kind, since) VALUES ($1::payment_kind, $2)
-       ON CONFLICT (payment_kind, since) DO UPDATE SET updated_at = backfill_progress.updated_at
-       RETURNING next_offset, projected, completed_at`,
-      kind,
-      since,
-    );
-    return row;
+  private async savedProgress(
+    kind: PaymentKind,
+    since: Date,
+    restart: boolean,
+  ): Promise<{ nextOffset: number; projected: number; completedAt: Date | null }> {
+    const key = { paymentKind: kind, since };
+    if (restart) await this.prisma.backfillProgress.deleteMany({ where: key });
+    // Not upsert(), which Prisma runs here as a select and then an insert, and two runs could both insert.
+    await this.prisma.backfillProgress.createMany({ data: [key], skipDuplicates: true });
+    return this.prisma.backfillProgress.findUniqueOrThrow({
+      where: { paymentKind_since: key },
+      select: { nextOffset: true, projected: true, completedAt: true },
+    });
   }
 
-  private async saveProgress(kind: PaymentKind, since: Date, progress: BackfillProgress): Promise<void> {
-    await this.prisma.$executeRawUnsafe(
-      `UPDATE backfill_progress SET next_offset = $3, projected = $4, updated_at = now(),
-         completed_at = CASE WHEN $5 THEN now() END
-       WHERE payment_kind = $1::payment_kind AND since = $2`,
-      kind,
-      since,
-      progress.offset,
-      progress.projected,
-      progress.done,
-    );
+  private async saveProgress(kind: PaymentKind, since: Date, progress: BackfillReport): Promise<void> {
+    const now = new Date();
+    await this.prisma.backfillProgress.updateMany({
+      where: { paymentKind: kind, since },
+      data: { nextOffset: progress.offset, projected: progress.projected, updatedAt: now, completedAt: progress.done ? now : null },
+    });
   }
 }

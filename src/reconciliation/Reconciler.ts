@@ -2,7 +2,7 @@ import { PaymentKind } from '../events/upvestEvents';
 import { Logger } from '../logging/logger';
 import { PAYMENT_TABLES } from '../projection/paymentTables';
 import { ProjectionStore, ReceivedEvent } from '../projection/ProjectionStore';
-import { PrismaClient } from '../database/prismaClient';
+import { Prisma, PrismaClient } from '../database/prismaClient';
 import { UpvestApi } from '../provider/UpvestApi';
 import { UpvestApiError, UpvestApiUnavailableError } from '../provider/UpvestApiError';
 import { fetchedPaymentEvent } from './fetchedPaymentEvent';
@@ -34,23 +34,33 @@ interface StalePayment {
   status: string;
 }
 
-const TABLES = Object.values(PAYMENT_TABLES);
-const NON_FINAL = `status IN ('NEW', 'PROCESSING')`;
+// Raw SQL, because the two queries below each cover both status tables in one statement. Table
+// names come from the fixed PAYMENT_TABLES, never from input, so Prisma.raw may splice them in.
+const TABLES = Object.values(PAYMENT_TABLES).map(({ kind, table }) => ({ kind, table: Prisma.raw(table) }));
+const NON_FINAL = Prisma.sql`status IN ('NEW', 'PROCESSING')`;
 
 // Least recently checked first, so that payments that stay PROCESSING for days do not starve the others.
-const STALE_PAYMENTS_SQL = `SELECT kind, id, status FROM (
-  ${TABLES.map(
-    ({ kind, table }) => `SELECT '${kind}' AS kind, id::text AS id, status::text AS status, status_event_created_at, reconciled_at
+function stalePaymentsSql(staleAfterSeconds: number, limit: number): Prisma.Sql {
+  const staleBefore = Prisma.sql`now() - make_interval(secs => ${staleAfterSeconds})`;
+  const stale = TABLES.map(
+    ({ kind, table }) => Prisma.sql`SELECT ${kind}::text AS kind, id::text AS id, status::text AS status, status_event_created_at, reconciled_at
     FROM ${table}
-    WHERE ${NON_FINAL} AND status_event_created_at < now() - make_interval(secs => $1)
-      AND (reconciled_at IS NULL OR reconciled_at < now() - make_interval(secs => $1))`,
-  ).join('\n  UNION ALL\n  ')}
+    WHERE ${NON_FINAL} AND status_event_created_at < ${staleBefore}
+      AND (reconciled_at IS NULL OR reconciled_at < ${staleBefore})`,
+  );
+  return Prisma.sql`SELECT kind, id, status FROM (
+  ${Prisma.join(stale, '\n  UNION ALL\n  ')}
 ) AS stale
 ORDER BY reconciled_at NULLS FIRST, status_event_created_at
-LIMIT $2`;
+LIMIT ${limit}`;
+}
 
-const OLDEST_NON_FINAL_SQL = `SELECT extract(epoch FROM now() - min(since))::float8 AS seconds FROM (
-  ${TABLES.map(({ table }) => `SELECT min(status_event_created_at) AS since FROM ${table} WHERE ${NON_FINAL}`).join(' UNION ALL ')}
+// The age by the database's clock, the one that wrote the timestamps.
+const OLDEST_NON_FINAL_SQL = Prisma.sql`SELECT extract(epoch FROM now() - min(since))::float8 AS seconds FROM (
+  ${Prisma.join(
+    TABLES.map(({ table }) => Prisma.sql`SELECT min(status_event_created_at) AS since FROM ${table} WHERE ${NON_FINAL}`),
+    ' UNION ALL ',
+  )}
 ) AS oldest`;
 
 /**
@@ -69,7 +79,7 @@ export class Reconciler {
   ) {}
 
   async run(): Promise<ReconciliationReport> {
-    const stale = await this.prisma.$queryRawUnsafe<StalePayment[]>(STALE_PAYMENTS_SQL, this.options.staleAfterSeconds, this.options.maxPaymentsPerRun);
+    const stale = await this.prisma.$queryRaw<StalePayment[]>(stalePaymentsSql(this.options.staleAfterSeconds, this.options.maxPaymentsPerRun));
     let corrected = 0;
     let failed = 0;
     for (const [checked, payment] of stale.entries()) {
@@ -86,7 +96,7 @@ export class Reconciler {
         this.logger.warn('reconciliation corrected a payment whose webhook did not arrive', { ...payment, newStatus: status });
       }
     }
-    const [{ seconds }] = await this.prisma.$queryRawUnsafe<Array<{ seconds: number | null }>>(OLDEST_NON_FINAL_SQL);
+    const [{ seconds }] = await this.prisma.$queryRaw<Array<{ seconds: number | null }>>(OLDEST_NON_FINAL_SQL);
     const report = { checked: stale.length, corrected, failed, oldestNonFinalSeconds: seconds === null ? null : Math.round(seconds) };
     this.logger.info('reconciliation run finished', report);
     this.metrics?.reconciliationRun(report);
@@ -106,12 +116,13 @@ export class Reconciler {
     return undefined;
   }
 
-  /** Records the check (which also moves the payment to the back of the line) and returns its status now. */
+  /**
+   * Records the check (which also moves the payment to the back of the line) and returns its status now.
+   * Raw: the table depends on the kind, and reconciled_at is the database's now(), to the microsecond.
+   */
   private async markReconciled(payment: StalePayment): Promise<string> {
-    const [row] = await this.prisma.$queryRawUnsafe<Array<{ status: string }>>(
-      `UPDATE ${PAYMENT_TABLES[payment.kind].table} SET reconciled_at = now() WHERE id = $1::uuid RETURNING status::text AS status`,
-      payment.id,
-    );
+    const [row] = await this.prisma.$queryRaw<Array<{ status: string }>>`UPDATE ${Prisma.raw(PAYMENT_TABLES[payment.kind].table)}
+      SET reconciled_at = now() WHERE id = ${payment.id}::uuid RETURNING status::text AS status`;
     return row.status;
   }
 }
