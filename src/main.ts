@@ -1,5 +1,6 @@
 import './threadPoolSize';
-import { ConfigError, loadConfig } from './config/config';
+import { loadConfig } from './config/config';
+import { ConfigError } from './config/errors';
 import { createLogger } from './logging/logger';
 import { startService } from './startService';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { requireBearerToken } from '../http/bearerAuth';
 import { sendProblem, sendRetryLater } from '../http/problem';
 import { requestLoggerOf } from '../http/requestId';
-import { IngestUnavailableError } from '../ingest/BatchIngestor';
+import { IngestUnavailableError } from '../ingest/errors';
 import { Logger } from '../logging/logger';
 import { failedJobsQuery, jobId, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from '../operations/operationInputs';
 import { Operations } from '../operations/Operations';

@@ -1,7 +1,7 @@
 import { Components } from '../compose';
 import { CliValues } from './cliOptions';
 import { CliIo } from './CliIo';
-import { UsageError } from './UsageError';
+import { UsageError } from './errors';
 
 /** What a command of `npm run cli` gets: its arguments, where to write, and the process's components. */
 export interface CommandContext {

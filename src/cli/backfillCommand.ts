@@ -2,7 +2,7 @@ import { BackfillReport } from '../reconciliation/Backfill';
 import { CliCommand, withCredentials } from './CliCommand';
 import { EXIT } from './CliIo';
 import { formatTable } from './formatTable';
-import { UsageError } from './UsageError';
+import { UsageError } from './errors';
 
 /** `backfill --since DATE`: fetches every payment created since the date and projects it. */
 export const backfillCommand: CliCommand = async ({ subcommand, values, io, components, migrated }) => {

@@ -5,7 +5,8 @@ import { oneLine } from '../shared/oneLine';
 import { CliCommand, CommandContext } from './CliCommand';
 import { CliIo, EXIT } from './CliIo';
 import { formatTable, truncated } from './formatTable';
-import { parsedOrUsage, singleArgument, UsageError } from './UsageError';
+import { parsedOrUsage, singleArgument } from './arguments';
+import { UsageError } from './errors';
 
 /** `jobs failed|show|retry|retry-failed|quarantine`: the events queue's failed jobs. */
 export const jobsCommand: CliCommand = async (context) => {

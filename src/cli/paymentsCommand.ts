@@ -2,7 +2,8 @@ import { paymentTarget } from '../operations/operationInputs';
 import { jsonText } from '../shared/jsonText';
 import { CliCommand } from './CliCommand';
 import { EXIT } from './CliIo';
-import { parsedOrUsage, UsageError } from './UsageError';
+import { parsedOrUsage } from './arguments';
+import { UsageError } from './errors';
 
 /** `payments reproject <withdrawals|direct-debits> <id>`: rebuilds a payment's row from its event log. */
 export const paymentsCommand: CliCommand = async ({ subcommand, args, io, migrated }) => {

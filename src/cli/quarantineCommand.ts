@@ -4,7 +4,8 @@ import { jsonText } from '../shared/jsonText';
 import { CliCommand } from './CliCommand';
 import { CliIo, EXIT } from './CliIo';
 import { truncated } from './formatTable';
-import { parsedOrUsage, singleArgument, UsageError } from './UsageError';
+import { parsedOrUsage, singleArgument } from './arguments';
+import { UsageError } from './errors';
 
 /** `quarantine list|show|reprocess`: authentic content that could not be used. */
 export const quarantineCommand: CliCommand = async ({ subcommand, args, values, io, migrated }) => {

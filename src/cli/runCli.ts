@@ -1,5 +1,6 @@
 import { Components, createComponents } from '../compose';
-import { Config, ConfigError, loadConfig } from '../config/config';
+import { Config, loadConfig } from '../config/config';
+import { ConfigError } from '../config/errors';
 import { Logger } from '../logging/logger';
 import { backfillCommand } from './backfillCommand';
 import { CliCommand } from './CliCommand';
@@ -9,7 +10,7 @@ import { parseCommandLine, usageError } from './commandLine';
 import { jobsCommand } from './jobsCommand';
 import { paymentsCommand } from './paymentsCommand';
 import { quarantineCommand } from './quarantineCommand';
-import { UsageError } from './UsageError';
+import { UsageError } from './errors';
 import { webhooksCommand } from './webhooksCommand';
 
 const USAGE = `Usage: npm run cli -- <command> [options]

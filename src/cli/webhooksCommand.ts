@@ -1,11 +1,12 @@
 import { isIP } from 'node:net';
 import { UpvestApi, Webhook, WebhookSettings } from '../provider/UpvestApi';
-import { UpvestApiError } from '../provider/UpvestApiError';
+import { UpvestApiError } from '../provider/errors';
 import { CliCommand, withCredentials } from './CliCommand';
 import { CliValues } from './cliOptions';
 import { CliIo, EXIT } from './CliIo';
 import { formatTable } from './formatTable';
-import { singleArgument, UsageError } from './UsageError';
+import { singleArgument } from './arguments';
+import { UsageError } from './errors';
 
 interface RegisterOptions {
   url: string;

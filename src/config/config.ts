@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { algorithmOfKey, type SigningKey, VerificationKeySet } from '../signature';
+import { ConfigError } from './errors';
 
 const roles = ['all', 'api', 'worker'] as const;
 export type ServiceRole = (typeof roles)[number];
@@ -126,13 +127,6 @@ export interface Config extends Omit<Settings, 'webhook' | 'upvestApi'> {
     verificationKeys?: VerificationKeySet;
   };
   upvestApi?: UpvestApiConfig;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
 }
 
 function isVariable(node: Variable | VariableTree): node is Variable {

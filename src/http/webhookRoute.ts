@@ -1,5 +1,6 @@
 import express, { ErrorRequestHandler, Request, Response, Router } from 'express';
-import { BatchIngestor, IngestUnavailableError } from '../ingest/BatchIngestor';
+import { BatchIngestor } from '../ingest/BatchIngestor';
+import { IngestUnavailableError } from '../ingest/errors';
 import { classifyBatch } from '../ingest/classifyBatch';
 import { Logger } from '../logging/logger';
 import { Metrics } from '../metrics/Metrics';

@@ -5,6 +5,7 @@ import { InboxCommitter } from '../inbox/InboxCommitter';
 import { Delivery, InboxStore, ReceivedBatch } from '../inbox/InboxStore';
 import { withTimeout } from '../shared/withTimeout';
 import { ClassifiedBatch, CONFLICTING_DUPLICATE, QuarantineItem, quarantineItem } from './classifyBatch';
+import { IngestUnavailableError } from './errors';
 
 export interface IngestCounts {
   accepted: number;
@@ -34,14 +35,6 @@ export interface IngestResult {
   counts: IngestCounts;
   /** What this delivery added to quarantine, once per distinct content; content quarantined before is not added, nor logged, again. */
   quarantined: QuarantineItem[];
-}
-
-/** Postgres did not commit the delivery in time; nothing may be acknowledged, the provider must retry. */
-export class IngestUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'IngestUnavailableError';
-  }
 }
 
 export interface BatchIngestorOptions {

@@ -1,13 +1,6 @@
 import { isPermanentDatabaseError } from '../database/databaseErrors';
+import { PermanentProjectionError } from './errors';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
-
-/** The event cannot be projected however often it is retried; the message says why. */
-export class PermanentProjectionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermanentProjectionError';
-  }
-}
 
 /** Told about every batch write; kept narrow so that the projection does not depend on the metrics library. */
 export interface ProjectionBatchMetrics {

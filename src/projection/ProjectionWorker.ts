@@ -7,7 +7,8 @@ import { ProjectionJobs } from '../queue/ProjectionJobs';
 import { projectionBackoffStrategy, RetryPolicy } from '../queue/retryPolicy';
 import { inBatches } from '../shared/inBatches';
 import { jobEvents } from './legacyJobs';
-import { PermanentProjectionError, ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
+import { ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
+import { PermanentProjectionError } from './errors';
 import { EventPermits } from './EventPermits';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { directDebitObjectSchema, PaymentKind, withdrawalObjectSchema } from '../events/upvestEvents';
 import { ApiResponse, CallOptions, HttpMethod, UpvestApiClient } from './UpvestApiClient';
-import { UpvestApiError } from './UpvestApiError';
+import { UpvestApiError } from './errors';
 import { describeZodIssues } from '../shared/describeZodIssues';
 
 export const webhookSchema = z.looseObject({

@@ -7,7 +7,7 @@ import { retryDelayMs } from '../shared/retryBackoff';
 import { AccessTokenCache, IssuedToken } from './AccessTokenCache';
 import { RequestPacer } from './RequestPacer';
 import { signApiRequest } from './signApiRequest';
-import { UpvestApiError, UpvestApiUnavailableError } from './UpvestApiError';
+import { UpvestApiError, UpvestApiUnavailableError } from './errors';
 
 export interface UpvestApiClientOptions extends UpvestApiConfig {
   logger: Logger;

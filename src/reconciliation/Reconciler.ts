@@ -4,9 +4,9 @@ import { PAYMENT_TABLES } from '../projection/paymentTables';
 import { ProjectionStore, ReceivedEvent } from '../projection/ProjectionStore';
 import { Prisma, PrismaClient } from '../database/prismaClient';
 import { UpvestApi } from '../provider/UpvestApi';
-import { UpvestApiError, UpvestApiUnavailableError } from '../provider/UpvestApiError';
+import { UpvestApiError, UpvestApiUnavailableError } from '../provider/errors';
 import { fetchedPaymentEvent } from './fetchedPaymentEvent';
-import { ReconciliationInterruptedError } from './ReconciliationInterruptedError';
+import { ReconciliationInterruptedError } from './errors';
 
 export interface ReconcilerOptions {
   /** A payment is checked once it has sat in NEW or PROCESSING this long, then at most once per this interval. */

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../config/config';
+import { loadConfig } from '../config/config';
+import { ConfigError } from '../config/errors';
 import { migrateDatabase } from '../database/migrations';
 
 /** `npm run migrate`: creates the database if needed and applies pending migrations, then exits. */

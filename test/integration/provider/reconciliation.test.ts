@@ -4,7 +4,7 @@ import { ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { UpvestApi } from '../../../src/provider/UpvestApi';
 import { UpvestApiClient } from '../../../src/provider/UpvestApiClient';
 import { Reconciler } from '../../../src/reconciliation/Reconciler';
-import { ReconciliationInterruptedError } from '../../../src/reconciliation/ReconciliationInterruptedError';
+import { ReconciliationInterruptedError } from '../../../src/reconciliation/errors';
 import { loadConfig } from '../../../src/config/config';
 import { directDebitResource, withdrawalResource } from '../../support/fakeUpvest';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../../support/fakeUpvestTenant';

@@ -1,5 +1,5 @@
 import type { UpvestApiConfig } from '../../../src/config/config';
-import { UpvestApiError, UpvestApiUnavailableError } from '../../../src/provider/UpvestApiError';
+import { UpvestApiError, UpvestApiUnavailableError } from '../../../src/provider/errors';
 import type { WebhookSettings } from '../../../src/provider/UpvestApi';
 import { withdrawalResource } from '../../support/fakeUpvest';
 import { startUpvestClient, type UpvestClientSetup } from '../../support/upvestClientSetup';

@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { loadConfig } from '../../../src/config/config';
+import { ConfigError } from '../../../src/config/errors';
 import { generateKeyPair, type KeyPair } from '../../../src/signature';
 
 /** The problems of the ConfigError that loading `env` throws; fails the test when it does not throw one. */

@@ -1,4 +1,5 @@
-import { BatchIngestor, IngestMetrics, IngestOutcome, IngestUnavailableError } from '../../../src/ingest/BatchIngestor';
+import { BatchIngestor, IngestMetrics, IngestOutcome } from '../../../src/ingest/BatchIngestor';
+import { IngestUnavailableError } from '../../../src/ingest/errors';
 import { classifyBatch } from '../../../src/ingest/classifyBatch';
 import { InboxCommitter } from '../../../src/inbox/InboxCommitter';
 import { Delivery, InboxStore, ReceivedBatch } from '../../../src/inbox/InboxStore';

@@ -1,4 +1,5 @@
-import { PermanentProjectionError, ProjectionBatcher } from '../../../src/projection/ProjectionBatcher';
+import { ProjectionBatcher } from '../../../src/projection/ProjectionBatcher';
+import { PermanentProjectionError } from '../../../src/projection/errors';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from '../../../src/projection/ProjectionStore';
 import { prismaDatabaseError, receivedEvent, uuid } from '../builders';
 

@@ -1,13 +1,6 @@
 import { z } from 'zod';
 import { parseInput } from '../operations/operationInputs';
-
-/** Bad arguments found inside a command; runCli prints it with the usage and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from './errors';
 
 /** The parsed value, validated like the admin API does; a UsageError naming what is wrong otherwise. */
 export function parsedOrUsage<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
