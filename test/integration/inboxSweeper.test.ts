@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logging/logger';
 import { defaultJobOptions, eventJobId, EVENTS_QUEUE_NAME, ProjectionJobData } from '../../src/queue/jobs';
 import { ProjectionJobs } from '../../src/queue/ProjectionJobs';
 import { createRedisConnection } from '../../src/queue/redisConnection';
-import { batchOf, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
 import { deleteRedisKeys, eventually } from '../support/testService';
 

@@ -8,7 +8,7 @@ import { createLogger, Logger } from '../../src/logging/logger';
 import { defaultJobOptions, eventJobId, EVENTS_QUEUE_NAME } from '../../src/queue/jobs';
 import { directDebitResource } from '../support/fakeUpvest';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../support/fakeUpvestTenant';
-import { batchOf, directDebitEvent, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, directDebitEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import { refuseAmount666 } from '../support/refusedAmount';
 import { TcpProxy } from '../support/tcpProxy';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';

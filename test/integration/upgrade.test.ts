@@ -3,7 +3,7 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { applyMigrations, readMigrations } from '../../src/database/migrations';
 import { eventJobId, EVENTS_QUEUE_NAME, LEGACY_QUARANTINE_JOB_NAME } from '../../src/queue/jobs';
-import { batchOf, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
 import { deleteRedisKeys, eventually, startTestService, TestService } from '../support/testService';
 

@@ -14,7 +14,7 @@ import { defaultJobOptions, EVENTS_QUEUE_NAME } from '../../../src/queue/jobs';
 import { ProjectionJobs } from '../../../src/queue/ProjectionJobs';
 import { createRedisConnection } from '../../../src/queue/redisConnection';
 import { RECONCILIATION_QUEUE_NAME } from '../../../src/reconciliation/ReconciliationScheduler';
-import { batchOf, ProviderEvent, withdrawalEvent } from '../../support/paymentEvents';
+import { batchOf, ProviderEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { refuseAmount666 } from '../../support/refusedAmount';
 import { eventually, startTestService, TestService } from '../../support/testService';
 

@@ -5,7 +5,7 @@ import { PaymentEvent } from '../../../src/events/upvestEvents';
 import { ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { createReadApiRouter } from '../../../src/readApi/createReadApiRouter';
 import { OPENAPI_DOCUMENT } from '../../../src/readApi/openApiDocument';
-import { directDebitEvent, EventOptions, ProviderEvent, withdrawalEvent } from '../../support/paymentEvents';
+import { directDebitEvent, EventOptions, ProviderEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../../support/testDatabase';
 import { mismatches, responseSchema } from './openApiShape';
 
