@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PaymentEvent, PaymentKind, PaymentStatus } from '../src/events/upvestEvents';
-import { directDebitEvent, withdrawalEvent } from '../test/support/paymentEvents';
+import { directDebitEvent, withdrawalEvent } from '../testkit/paymentEvents';
 
 /**
  * Provider events for the benchmark, shaped like examples/withdrawal-batch.json. Every event and

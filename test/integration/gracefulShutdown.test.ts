@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import { batchOf, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { signedHeaders, startTestService, TestService } from '../support/testService';
 
 let harness: TestService;

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import IORedis from 'ioredis';
 import request from 'supertest';
-import { batchOf, ProviderEvent, Status, withdrawalEvent } from '../support/paymentEvents';
+import { PaymentStatus } from '../../src/events/upvestEvents';
+import { batchOf, ProviderEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import { PrivateRedis } from '../support/privateRedis';
 import { startServiceProcess } from '../support/serviceProcess';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
 import { eventually, providerKeys, signedHeaders, startTestService, TestService } from '../support/testService';
 
 const KILL_AFTER_COMMIT = path.join(__dirname, '../support/faults/killAfterCommit.ts');
-const STATUSES: Status[] = ['NEW', 'PROCESSING', 'CONFIRMED'];
+const STATUSES: PaymentStatus[] = ['NEW', 'PROCESSING', 'CONFIRMED'];
 
 let redis: PrivateRedis;
 let database: TestDatabase;

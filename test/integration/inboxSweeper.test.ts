@@ -10,7 +10,7 @@ import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
 import { projectionJobOptions } from '../../src/queue/retryPolicy';
 import { ProjectionJobs } from '../../src/queue/ProjectionJobs';
 import { createRedisConnection } from '../../src/queue/redisConnection';
-import { batchOf, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
 import { deleteRedisKeys, eventually } from '../support/testService';
 

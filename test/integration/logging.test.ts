@@ -10,7 +10,7 @@ import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
 import { projectionJobOptions } from '../../src/queue/retryPolicy';
 import { directDebitResource } from '../support/fakeUpvest';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../support/fakeUpvestTenant';
-import { batchOf, directDebitEvent, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, directDebitEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import { refuseAmount666 } from '../support/refusedAmount';
 import { TcpProxy } from '../support/tcpProxy';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';

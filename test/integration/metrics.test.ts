@@ -6,7 +6,7 @@ import { generateKeyPair } from '../../src/signature';
 import { directDebitResource } from '../support/fakeUpvest';
 import { startFakeUpvestTenant } from '../support/fakeUpvestTenant';
 import { refuseAmount666 } from '../support/refusedAmount';
-import { batchOf, directDebitEvent, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, directDebitEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import { eventually, signedHeaders, startTestService, TestService } from '../support/testService';
 
 interface Sample {

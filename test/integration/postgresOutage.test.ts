@@ -3,7 +3,7 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import request from 'supertest';
 import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
-import { batchOf, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { TcpProxy } from '../support/tcpProxy';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
 import { deleteRedisKeys, eventually, startTestService, TestService } from '../support/testService';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { batchOf, ProviderEvent, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, ProviderEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import { PrivateRedis } from '../support/privateRedis';
 import { eventually, startTestService, TestService } from '../support/testService';
 

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { applyMigrations, readMigrations } from '../../src/database/migrations';
 import { eventJobId, LEGACY_QUARANTINE_JOB_NAME } from '../../src/queue/jobs';
 import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
-import { batchOf, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
 import { deleteRedisKeys, eventually, startTestService, TestService } from '../support/testService';
 

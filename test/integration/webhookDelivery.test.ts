@@ -1,4 +1,4 @@
-import { batchOf, directDebitEvent, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, directDebitEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import request from 'supertest';
 import { eventually, signedHeaders, startTestService, TestService } from '../support/testService';
 import { Queue } from 'bullmq';

@@ -1,12 +1,13 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
+import { PaymentStatus } from '../../src/events/upvestEvents';
 import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
-import { batchOf, ProviderEvent, Status, withdrawalEvent } from '../support/paymentEvents';
+import { batchOf, ProviderEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import { ServiceProcess, startServiceProcess } from '../support/serviceProcess';
 import { eventually, providerKeys, startTestService, TestService } from '../support/testService';
 
 const PAYMENTS = 1000;
-const STATUSES: Status[] = ['NEW', 'PROCESSING', 'CONFIRMED'];
+const STATUSES: PaymentStatus[] = ['NEW', 'PROCESSING', 'CONFIRMED'];
 
 let api: TestService;
 let redis: IORedis;

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { canonicalTimestamp } from '../../src/events/timestamps';
 import { generateKeyPair, SignatureVerificationError, VerificationKeySet, verifyWebhookSignature } from '../../src/signature';
 import { V15_COMPONENTS } from '../../src/provider/signApiRequest';
-import { directDebitEvent, withdrawalEvent } from './paymentEvents';
+import { directDebitEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 
 /**
  * A fake Upvest Investment API (PROVIDER.md §5) on loopback, for integration tests of an API

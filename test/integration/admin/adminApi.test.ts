@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { batchOf, directDebitEvent, withdrawalEvent } from '../../support/paymentEvents';
+import { batchOf, directDebitEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { eventually } from '../../support/testService';
 import {
   AdminHarness,

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { runCliCapturing } from '../../support/cliRun';
-import { batchOf, withdrawalEvent } from '../../support/paymentEvents';
+import { batchOf, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { eventually } from '../../support/testService';
 import { AdminHarness, confirmedWithdrawal, failedWithdrawalJob, quarantinedIdOf, refuseAmount666, replaceQuarantinedContent, startAdminHarness, waitForFailedJobs } from './adminHarness';
 

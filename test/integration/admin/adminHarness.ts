@@ -7,7 +7,7 @@ import { createAdminRouter } from '../../../src/admin/createAdminRouter';
 import { createComponents } from '../../../src/compose';
 import { loadConfig } from '../../../src/config/config';
 import { createLogger } from '../../../src/logging/logger';
-import { batchOf, ProviderEvent, withdrawalEvent } from '../../support/paymentEvents';
+import { batchOf, ProviderEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { refuseAmount666 } from '../../support/refusedAmount';
 import { eventually, startTestService, TestService } from '../../support/testService';
 

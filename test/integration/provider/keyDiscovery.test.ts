@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import request from 'supertest';
-import { batchOf, withdrawalEvent } from '../../support/paymentEvents';
+import { batchOf, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../../support/fakeUpvestTenant';
 import { eventually, headersSignedWith, startTestService, TestService } from '../../support/testService';
 import { SigningKey } from '../../../src/signature';

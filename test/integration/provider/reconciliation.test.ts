@@ -8,7 +8,7 @@ import { ReconciliationInterruptedError } from '../../../src/reconciliation/erro
 import { loadConfig } from '../../../src/config/config';
 import { directDebitResource, withdrawalResource } from '../../support/fakeUpvest';
 import { FakeUpvestTenant, startFakeUpvestTenant } from '../../support/fakeUpvestTenant';
-import { batchOf, directDebitEvent, withdrawalEvent } from '../../support/paymentEvents';
+import { batchOf, directDebitEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { eventually, startTestService, TestService } from '../../support/testService';
 
 const logger = createLogger('error', true);

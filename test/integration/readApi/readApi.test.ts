@@ -6,7 +6,7 @@ import { ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { createReadApiRouter } from '../../../src/readApi/createReadApiRouter';
 import { OPENAPI_DOCUMENT } from '../../../src/readApi/openApiDocument';
 import { PaymentReader } from '../../../src/readApi/PaymentReader';
-import { directDebitEvent, EventOptions, ProviderEvent, withdrawalEvent } from '../../support/paymentEvents';
+import { directDebitEvent, EventOptions, ProviderEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../../support/testDatabase';
 import { mismatches, responseSchema } from './openApiShape';
 

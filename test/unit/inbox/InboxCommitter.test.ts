@@ -4,7 +4,7 @@ import { classifyBatch } from '../../../src/ingest/classifyBatch';
 import { createLogger } from '../../../src/logging/logger';
 import { JobEvent } from '../../../src/queue/jobs';
 import { ProjectionJobs } from '../../../src/queue/ProjectionJobs';
-import { batchBody, uuid, withdrawalEvent } from '../builders';
+import { batchBody, uuid, withdrawalEvent } from '../../../testkit/paymentEvents';
 
 /** An inbox that holds each statement until the test releases it, and records what each carried. */
 class HeldInbox {

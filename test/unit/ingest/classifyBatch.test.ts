@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { classifyBatch, CONFLICTING_DUPLICATE } from '../../../src/ingest/classifyBatch';
-import { batchBody, directDebitEvent, uuid, withdrawalEvent, without } from '../builders';
+import { batchBody, directDebitEvent, uuid, withdrawalEvent } from '../../../testkit/paymentEvents';
+import { without } from '../builders';
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 

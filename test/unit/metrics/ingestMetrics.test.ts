@@ -5,7 +5,7 @@ import { InboxCommitter } from '../../../src/inbox/InboxCommitter';
 import { Delivery, InboxStore, ReceivedBatch } from '../../../src/inbox/InboxStore';
 import { createLogger } from '../../../src/logging/logger';
 import { ProjectionJobs } from '../../../src/queue/ProjectionJobs';
-import { batchBody, directDebitEvent, uuid, withdrawalEvent } from '../builders';
+import { batchBody, directDebitEvent, uuid, withdrawalEvent } from '../../../testkit/paymentEvents';
 
 /**
  * Stands in for the inbox: `stored` holds the events it had before the delivery (by lower-case

@@ -1,6 +1,7 @@
 import { ProjectionBatcher, ProjectionBatchMetrics } from '../../../src/projection/ProjectionBatcher';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from '../../../src/projection/ProjectionStore';
-import { parsedWithdrawal, prismaDatabaseError, uuid } from '../builders';
+import { receivedEvent, uuid } from '../../../testkit/paymentEvents';
+import { prismaDatabaseError } from '../builders';
 
 class RecordingMetrics implements ProjectionBatchMetrics {
   readonly lags: number[] = [];
@@ -13,10 +14,6 @@ class RecordingMetrics implements ProjectionBatchMetrics {
   dependencyError(): void {
     this.dependencyErrors += 1;
   }
-}
-
-function received(n: number, createdAt: string): ReceivedEvent {
-  return { event: parsedWithdrawal({ id: uuid(n), created_at: createdAt }), receivedAt: createdAt };
 }
 
 function storeAnswering(behaviour: (ids: string[]) => Map<string, EventOutcome>): ProjectionStore {
@@ -32,11 +29,11 @@ describe('ProjectionBatcher metrics', () => {
     const batcher = new ProjectionBatcher(storeAnswering((ids) => new Map(ids.map((id) => [id, outcomes[id]]))), 10, 5, metrics);
 
     const results = await Promise.all([
-      batcher.project(received(1, secondsAgo(30))),
-      batcher.project(received(2, secondsAgo(120))),
-      batcher.project(received(3, secondsAgo(5))),
+      batcher.project(receivedEvent(1, secondsAgo(30))),
+      batcher.project(receivedEvent(2, secondsAgo(120))),
+      batcher.project(receivedEvent(3, secondsAgo(5))),
       // The same event again in the same batch: written once, observed once.
-      batcher.project(received(1, secondsAgo(30))),
+      batcher.project(receivedEvent(1, secondsAgo(30))),
     ]);
 
     expect(results).toEqual(['applied', 'superseded', 'duplicate', 'applied']);
@@ -51,7 +48,7 @@ describe('ProjectionBatcher metrics', () => {
     const metrics = new RecordingMetrics();
     const batcher = new ProjectionBatcher(storeAnswering((ids) => new Map(ids.map((id) => [id, 'applied']))), 10, 1, metrics);
 
-    await batcher.project(received(1, new Date(Date.now() + 60_000).toISOString()));
+    await batcher.project(receivedEvent(1, new Date(Date.now() + 60_000).toISOString()));
 
     expect(metrics.lags).toEqual([0]);
   });
@@ -68,12 +65,12 @@ describe('ProjectionBatcher metrics', () => {
       metrics,
     );
 
-    const failures = await Promise.allSettled([1, 2, 3].map((n) => batcher.project(received(n, secondsAgo(1)))));
+    const failures = await Promise.allSettled([1, 2, 3].map((n) => batcher.project(receivedEvent(n, secondsAgo(1)))));
     expect(failures.map((failure) => failure.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(metrics.dependencyErrors).toBe(1);
 
     error = prismaDatabaseError('22003', 'numeric field overflow');
-    await Promise.allSettled([4, 5].map((n) => batcher.project(received(n, secondsAgo(1)))));
+    await Promise.allSettled([4, 5].map((n) => batcher.project(receivedEvent(n, secondsAgo(1)))));
 
     expect(metrics.dependencyErrors).toBe(1);
     expect(metrics.lags).toEqual([]);

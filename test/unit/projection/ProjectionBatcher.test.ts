@@ -1,7 +1,8 @@
 import { ProjectionBatcher } from '../../../src/projection/ProjectionBatcher';
 import { PermanentProjectionError } from '../../../src/projection/errors';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from '../../../src/projection/ProjectionStore';
-import { prismaDatabaseError, receivedEvent, uuid } from '../builders';
+import { receivedEvent, uuid } from '../../../testkit/paymentEvents';
+import { prismaDatabaseError } from '../builders';
 
 type Behaviour = (eventIds: string[]) => Map<string, EventOutcome> | Promise<Map<string, EventOutcome>>;
 

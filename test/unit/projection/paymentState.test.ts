@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { PaymentStatus } from '../../../src/events/upvestEvents';
 import { PaymentState, PaymentUpdate, applyPaymentUpdate, isFinal } from '../../../src/projection/paymentState';
-import { paymentUpdate, uuid } from '../builders';
+import { paymentUpdate, uuid } from '../../../testkit/paymentEvents';
 
 const T1 = '2021-07-21T14:10:01.000000Z';
 const T2 = '2021-07-21T14:10:02.000000Z';
