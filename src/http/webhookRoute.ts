@@ -21,6 +21,9 @@ export interface WebhookRouteOptions {
   metrics?: Pick<Metrics, 'signatureFailure'>;
 }
 
+/** How many quarantine records a delivery's log line describes. */
+const LOGGED_REASONS = 5;
+
 /**
  * POST <path>: authenticate, sort, commit to Postgres, then acknowledge. The answers follow the
  * provider's delivery rules: it retries anything but 2xx forever and holds back every later
@@ -32,6 +35,10 @@ export function webhookRoute(options: WebhookRouteOptions): Router {
   router.post(options.path, express.raw({ type: () => true, limit: options.bodyLimitBytes }), (request, response) =>
     receiveWebhook(options, request, response),
   );
+  router.all(options.path, (request, response) => {
+    response.setHeader('Allow', 'POST');
+    sendProblem(response, 405, 'method-not-allowed', 'Method not allowed', `${request.method} is not allowed here; webhooks are delivered with POST.`);
+  });
   // Only errors raised in this router get here: a delivery over WEBHOOK_BODY_LIMIT_BYTES.
   router.use(((error, _request, response, next) => {
     if (error?.type !== 'entity.too.large') {
@@ -69,9 +76,13 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
   try {
     const { counts, quarantined } = await options.ingestor.ingest(classifyBatch(body), { requestId, receivedAt });
     response.status(200).json(counts);
-    // Content quarantined before (a retried delivery) is not logged again.
-    for (const item of quarantined) {
-      logger.warn('webhook content quarantined', { reason: item.reason, eventId: item.eventId, eventType: item.eventType });
+    // One line per delivery, however much it holds; content quarantined before (a retried delivery) is not logged again.
+    if (quarantined.length > 0) {
+      logger.warn('webhook content quarantined', {
+        records: quarantined.length,
+        events: quarantined.reduce((sum, item) => sum + (item.elements ?? 1), 0),
+        reasons: quarantined.slice(0, LOGGED_REASONS).map(({ reason, eventId, eventType }) => ({ reason, eventId, eventType })),
+      });
     }
     logger.info('webhook accepted', { keyId: verified.keyId, bytes: body.length, ...counts });
   } catch (error) {

@@ -4,7 +4,8 @@ import { eventKey, PaymentEvent } from '../events/upvestEvents';
 import { InboxCommitter } from '../inbox/InboxCommitter';
 import { Delivery, InboxStore, ReceivedBatch } from '../inbox/InboxStore';
 import { withTimeout } from '../shared/withTimeout';
-import { ClassifiedBatch, CONFLICTING_DUPLICATE, QuarantineItem, quarantineItem } from './classifyBatch';
+import { ClassifiedBatch, CONFLICTING_DUPLICATE } from './classifyBatch';
+import { QuarantineItem, quarantineItem } from './quarantineItem';
 import { IngestUnavailableError } from './errors';
 
 export interface IngestCounts {
@@ -125,14 +126,9 @@ export class BatchIngestor {
     const stored = await this.inbox.storedEvents(events.map((event) => event.id));
     return events.flatMap((event): Array<[PaymentEvent, QuarantineItem]> => {
       const storedText = stored.get(eventKey(event.id));
-      if (storedText === undefined) return [];
-      try {
-        if (isDeepStrictEqual(JSON.parse(storedText), event)) return [];
-        return [[event, quarantineItem(CONFLICTING_DUPLICATE, Buffer.from(JSON.stringify(event)), event.id, event.type)]];
-      } catch {
-        // Nested too deeply to compare or to keep: it counts as a duplicate, and the delivery goes through.
-        return [];
-      }
+      // Both sides are nested at most MAX_EVENT_DEPTH levels: classification quarantines deeper events.
+      if (storedText === undefined || isDeepStrictEqual(JSON.parse(storedText), event)) return [];
+      return [[event, quarantineItem(CONFLICTING_DUPLICATE, Buffer.from(JSON.stringify(event)), event.id, event.type)]];
     });
   }
 
@@ -160,14 +156,14 @@ function countsOf(batch: ClassifiedBatch, committed: Committed): IngestCounts {
     accepted: committed.added.length,
     duplicate: earlier - committed.conflicting.length + batch.repeated.length,
     ignored: [...batch.ignored.values()].reduce((sum, count) => sum + count, 0),
-    quarantined: committed.quarantineItems.length,
+    quarantined: committed.quarantineItems.reduce((sum, item) => sum + (item.elements ?? 1), 0),
   };
 }
 
 /** Per type and outcome, as the answer counts them. A batch holds few types, often one, so the tally stays tiny. */
 function report(metrics: IngestMetrics, batch: ClassifiedBatch, committed: Committed, newlyQuarantined: QuarantineItem[]): void {
   if (!committed.bodyRefused) reportEvents(metrics, batch, committed);
-  for (const item of committed.quarantineItems) metrics.webhookEvents(item.eventType, 'quarantined', 1);
+  for (const item of committed.quarantineItems) metrics.webhookEvents(item.eventType, 'quarantined', item.elements ?? 1);
   for (const item of newlyQuarantined) if (item.reason === CONFLICTING_DUPLICATE) metrics.conflictingDuplicate(item.eventType as string);
 }
 

@@ -1,17 +1,11 @@
-import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { eventKey, PAYMENT_EVENT_TYPES, PaymentEvent, paymentKindOf, schemaFor } from '../events/upvestEvents';
+import { eventKey, PAYMENT_EVENT_TYPES, PAYMENT_KINDS, PaymentEvent, PaymentKind, paymentKindOf, schemaFor } from '../events/upvestEvents';
 import { describeZodIssues } from '../shared/describeZodIssues';
-
-/** Authentic content that cannot be projected, kept for an operator instead of being rejected. */
-export interface QuarantineItem {
-  reason: string;
-  content: Buffer;
-  contentSha256: string;
-  eventId?: string;
-  eventType?: string;
-}
+import { QuarantineItem, quarantineItem } from './quarantineItem';
+import { payloadText } from './payloadText';
+import { unstorableReason } from './unstorableContent';
+import { UnusableElements } from './UnusableElements';
 
 /** A valid withdrawal or direct-debit event and where it stands in the batch's `payload`. */
 export interface BatchEvent {
@@ -26,8 +20,9 @@ export interface ClassifiedBatch {
   events: BatchEvent[];
   /** Further copies of an event id in the same batch, with the same content as the first: duplicates. */
   repeated: PaymentEvent[];
-  /** Events of types this service does not project, counted by type. */
+  /** Events of categories this service does not project (USER.*, ORDER.*), counted by type. */
   ignored: Map<string, number>;
+  /** What goes to quarantine, bounded per delivery (UnusableElements). */
   quarantined: QuarantineItem[];
 }
 
@@ -48,7 +43,7 @@ export function classifyBatch(body: Buffer): ClassifiedBatch {
   try {
     return classifyParsedBatch(body);
   } catch (error) {
-    // E.g. JSON nested so deep that re-encoding one event overflows the stack: keep the whole body.
+    // Nothing known throws here; should something unforeseen, the body is kept rather than refused.
     return { ...emptyBatch(), quarantined: [quarantineItem(`batch could not be classified: ${(error as Error).message}`, body)] };
   }
 }
@@ -59,7 +54,7 @@ function emptyBatch(): ClassifiedBatch {
 
 function classifyParsedBatch(body: Buffer): ClassifiedBatch {
   const batch = emptyBatch();
-  const text = body.toString('utf8');
+  const text = withoutByteOrderMark(body.toString('utf8'));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -72,29 +67,63 @@ function classifyParsedBatch(body: Buffer): ClassifiedBatch {
     batch.quarantined.push(quarantineItem(`body is not a {"payload":[...]} batch: ${describeZodIssues(envelope.error, 5)}`, body));
     return batch;
   }
-  batch.text = text;
   // The first copy of each event id, as sent, to tell a repeated event from a conflicting one.
   const firstCopies = new Map<string, unknown>();
-  envelope.data.payload.forEach((element, position) => classifyEvent(element, position, batch, firstCopies));
+  const unusable = new UnusableElements();
+  const unstorable = new Set<number>();
+  const { payload, ...otherMembers } = envelope.data;
+  payload.forEach((element, position) => {
+    const problem = unstorableReason(element);
+    if (problem !== undefined) unstorable.add(position);
+    classifyEvent(element, position, problem, batch, firstCopies, unusable);
+  });
+  batch.quarantined = unusable.quarantineItems(body, payload.length);
+  // Postgres parses the text to store the events from it: what it cannot parse must not be in it.
+  const whole = unstorable.size === 0 && unstorableReason(otherMembers) === undefined;
+  batch.text = whole ? text : payloadText(text, unstorable);
   return batch;
 }
 
-function classifyEvent(element: unknown, position: number, batch: ClassifiedBatch, firstCopies: Map<string, unknown>): void {
+/** `unstorable`: why Postgres could not store the element, if it could not. */
+function classifyEvent(
+  element: unknown,
+  position: number,
+  unstorable: string | undefined,
+  batch: ClassifiedBatch,
+  firstCopies: Map<string, unknown>,
+  unusable: UnusableElements,
+): void {
   const type = isRecord(element) && typeof element.type === 'string' ? element.type : undefined;
   const eventId = isRecord(element) && typeof element.id === 'string' ? element.id : undefined;
+  const quarantine = (reason: () => string) => unusable.add(position, reason, () => jsonBytes(element), eventId, type);
   if (type === undefined) {
-    batch.quarantined.push(quarantineItem('event has no string "type"', jsonBytes(element), eventId));
+    quarantine(() => 'event has no string "type"');
     return;
   }
-  const kind = paymentKindOf(type);
+  // Only foreign categories are dropped: a projected one in other letter case or with spaces is a broken event.
+  const kind = paymentKindOf(type.trim().toUpperCase());
   if (kind === undefined) {
     batch.ignored.set(type, (batch.ignored.get(type) ?? 0) + 1);
     return;
   }
-  const result = PAYMENT_EVENT_TYPES.has(type) ? schemaFor(kind).safeParse(element) : undefined;
-  if (result === undefined || !result.success) {
-    const reason = result === undefined ? `unknown event type ${type}` : `invalid ${type} event: ${describeZodIssues(result.error, 5)}`;
-    batch.quarantined.push(quarantineItem(reason, jsonBytes(element), eventId, type));
+  if (!PAYMENT_EVENT_TYPES.has(type)) {
+    quarantine(() => `unknown event type ${type}`);
+    return;
+  }
+  const schema = schemaFor(kind);
+  const invalid = (error: z.ZodError) => `invalid ${type} event: ${describeZodIssues(error, 5)}`;
+  // A failing schema costs tens of µs: a body of many small broken items is sorted out without it.
+  if (lacksRequiredFields(element as Record<string, unknown>, REQUIRED_FIELDS[kind])) {
+    quarantine(() => invalid(schema.safeParse(element).error as z.ZodError));
+    return;
+  }
+  const result = schema.safeParse(element);
+  if (!result.success) {
+    quarantine(() => invalid(result.error));
+    return;
+  }
+  if (unstorable !== undefined) {
+    quarantine(() => `${type} event ${unstorable}`);
     return;
   }
   const event = result.data as PaymentEvent;
@@ -106,17 +135,45 @@ function classifyEvent(element: unknown, position: number, batch: ClassifiedBatc
   } else if (isDeepStrictEqual(firstCopy, element)) {
     batch.repeated.push(event);
   } else {
-    batch.quarantined.push(quarantineItem(CONFLICTING_DUPLICATE, jsonBytes(element), eventId, type));
+    quarantine(() => CONFLICTING_DUPLICATE);
   }
 }
 
-function jsonBytes(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value), 'utf8');
+interface RequiredFields {
+  event: string[];
+  object: string[];
 }
 
-export function quarantineItem(reason: string, content: Buffer, eventId?: string, eventType?: string): QuarantineItem {
-  const contentSha256 = createHash('sha256').update(content).digest('hex');
-  return { reason, content, contentSha256, eventId, eventType };
+/** The fields an event of each kind must have, at its top and in its object, as its schema says. */
+const REQUIRED_FIELDS = Object.fromEntries(
+  PAYMENT_KINDS.map((kind) => {
+    const { shape } = schemaFor(kind);
+    return [kind, { event: requiredKeys(shape), object: requiredKeys(shape.object.shape) }];
+  }),
+) as Record<PaymentKind, RequiredFields>;
+
+function requiredKeys(shape: Record<string, z.ZodType>): string[] {
+  return Object.keys(shape).filter((key) => !shape[key].safeParse(undefined).success);
+}
+
+function lacksRequiredFields(element: Record<string, unknown>, required: RequiredFields): boolean {
+  const { object } = element;
+  if (!isRecord(object)) return true;
+  return required.event.some((key) => !Object.hasOwn(element, key)) || required.object.some((key) => !Object.hasOwn(object, key));
+}
+
+/** The element's JSON, or undefined when it is nested too deeply to encode (the stack overflows). */
+function jsonBytes(value: unknown): Buffer | undefined {
+  try {
+    return Buffer.from(JSON.stringify(value), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 8259 lets a parser ignore a leading byte order mark; some senders write one. */
+function withoutByteOrderMark(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 // V8's messages quote the offending text; reasons are logged, so they keep only where parsing stopped.

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { InboxStore } from '../inbox/InboxStore';
-import { quarantineItem } from '../ingest/classifyBatch';
+import { quarantineItem } from '../ingest/quarantineItem';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { BATCH_JOB_NAME, eventIdOf, LEGACY_QUARANTINE_JOB_NAME, LegacyEventJobData } from '../queue/jobs';
 import { oneLine } from '../shared/oneLine';

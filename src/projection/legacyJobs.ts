@@ -1,6 +1,7 @@
 import { Job } from 'bullmq';
 import { InboxStore } from '../inbox/InboxStore';
-import { classifyBatch, QuarantineItem } from '../ingest/classifyBatch';
+import { classifyBatch } from '../ingest/classifyBatch';
+import { QuarantineItem } from '../ingest/quarantineItem';
 import { JobEvent, LEGACY_QUARANTINE_JOB_NAME, LegacyEventJobData, LegacyQuarantineJobData, ProjectionJobData } from '../queue/jobs';
 
 /**

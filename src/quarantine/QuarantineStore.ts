@@ -1,5 +1,5 @@
 import { Prisma, PrismaClient } from '../database/prismaClient';
-import { QuarantineItem } from '../ingest/classifyBatch';
+import { QuarantineItem } from '../ingest/quarantineItem';
 
 /** Quarantined content with when and in which request it arrived. */
 export type QuarantinedContent = QuarantineItem & { receivedAt: Date; requestId: string };

@@ -115,12 +115,11 @@ describe('log lines of a webhook request', () => {
 
     expect(response.status).toBe(200);
     expect(response.headers['x-request-id']).toBe('ingress-7f3a.1');
-    expect(entries.map((entry) => entry.message).sort()).toEqual([
-      'request finished',
-      'webhook accepted',
-      'webhook content quarantined',
-      'webhook content quarantined',
-    ]);
+    expect(entries.map((entry) => entry.message).sort()).toEqual(['request finished', 'webhook accepted', 'webhook content quarantined']);
+    // One line per delivery, naming each record's reason.
+    const quarantined = entries.find((entry) => entry.message === 'webhook content quarantined');
+    expect(quarantined).toMatchObject({ level: 'warn', records: 2, events: 2 });
+    expect(quarantined?.reasons).toHaveLength(2);
     for (const entry of entries) expect(entry).toMatchObject({ requestId: 'ingress-7f3a.1', service: 'upvest-webhook-receiver' });
     expect(entries.find((entry) => entry.message === 'webhook accepted')).toMatchObject({ level: 'info', accepted: 2, quarantined: 2, ignored: 1 });
     expect(entries.find((entry) => entry.message === 'request finished')).toMatchObject({ level: 'http', method: 'POST', route: '/webhooks/upvest', status: 200 });

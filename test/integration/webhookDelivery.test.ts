@@ -2,6 +2,7 @@ import { batchOf, directDebitEvent, withdrawalEvent } from '../../testkit/paymen
 import request from 'supertest';
 import { eventually, signedHeaders, startTestService, TestService } from '../support/testService';
 import { Queue } from 'bullmq';
+import { MAX_EVENT_DEPTH } from '../../src/ingest/unstorableContent';
 import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
 import { generateKeyPair } from '../../src/signature';
 import { refuseAmount666 } from '../support/refusedAmount';
@@ -207,28 +208,36 @@ describe('POST /webhooks/upvest', () => {
     }
   });
 
-  it('accepts an event nested deeper than a comparison can go, and answers its redelivery as a duplicate', async () => {
-    const depth = 5000;
-    const event = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000012' });
-    const body = batchOf(event).replace('"webhook_id"', `"nested":${'['.repeat(depth)}${']'.repeat(depth)},"webhook_id"`);
+  it('quarantines an event nested a thousand levels deep on its own, and accepts its sibling, also when delivered again', async () => {
+    const depth = 1000;
+    const sibling = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000012' });
+    const deep = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000014' });
+    const body = batchOf(sibling, deep).replace(/"webhook_id"(?![\s\S]*"webhook_id")/, `"nested":${'['.repeat(depth)}${']'.repeat(depth)},"webhook_id"`);
 
-    expect((await harness.deliver(body)).body).toEqual({ accepted: 1, duplicate: 0, ignored: 0, quarantined: 0 });
-    expect((await harness.deliver(body)).body).toEqual({ accepted: 0, duplicate: 1, ignored: 0, quarantined: 0 });
-    await eventually(async () => harness.prisma.withdrawal.findUnique({ where: { id: event.object.id as string } }));
+    expect((await harness.deliver(body)).body).toEqual({ accepted: 1, duplicate: 0, ignored: 0, quarantined: 1 });
+    expect((await harness.deliver(body)).body).toEqual({ accepted: 0, duplicate: 1, ignored: 0, quarantined: 1 });
+    const row = await harness.prisma.quarantinedPayload.findFirstOrThrow({ where: { eventId: deep.id } });
+    expect(row.reason).toBe(`WITHDRAWAL.NEW event is nested deeper than ${MAX_EVENT_DEPTH} levels`);
+    expect(JSON.parse(Buffer.from(row.content).toString('utf8')).id).toBe(deep.id);
+    await eventually(async () => harness.prisma.withdrawal.findUnique({ where: { id: sibling.object.id as string } }));
+    expect(await harness.prisma.webhookEvent.findUnique({ where: { id: deep.id } })).toBeNull();
   });
 
-  it('quarantines the whole body, and answers 200, when the event is nested deeper than Postgres parses JSON', async () => {
-    const depth = 30000;
-    const event = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000013' });
-    const body = batchOf(event).replace('"webhook_id"', `"nested":${'['.repeat(depth)}${']'.repeat(depth)},"webhook_id"`);
+  it('keeps the whole body of an event nested too deeply to encode on its own (4,500 and 30,000 levels), and accepts its sibling', async () => {
+    const depth = 30_000;
+    const sibling = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000013' });
+    const deep = withdrawalEvent({ paymentId: 'a1f0c2d4-1111-4b2a-9c3d-000000000015' });
+    const body = batchOf(sibling, deep).replace(/"webhook_id"(?![\s\S]*"webhook_id")/, `"nested":${'['.repeat(depth)}${']'.repeat(depth)},"webhook_id"`);
 
     const response = await harness.deliver(body);
 
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 });
-    const row = await harness.prisma.quarantinedPayload.findFirstOrThrow({ where: { reason: { startsWith: 'the inbox refused the batch' } } });
+    expect(response.body).toEqual({ accepted: 1, duplicate: 0, ignored: 0, quarantined: 1 });
+    const row = await harness.prisma.quarantinedPayload.findFirstOrThrow({ where: { reason: { startsWith: '1 of the 2 events cannot be used' } } });
+    expect(row.reason).toContain(`payload[1]: WITHDRAWAL.NEW event is nested deeper than ${MAX_EVENT_DEPTH} levels`);
     expect(Buffer.from(row.content).toString('utf8')).toBe(body);
-    expect(await harness.prisma.webhookEvent.findUnique({ where: { id: event.id } })).toBeNull();
+    expect(await harness.prisma.webhookEvent.findUnique({ where: { id: deep.id } })).toBeNull();
+    expect(await harness.prisma.webhookEvent.findUnique({ where: { id: sibling.id } })).not.toBeNull();
   });
 
   it('acknowledges an authentic body that is not JSON and quarantines it byte for byte', async () => {
