@@ -1,7 +1,6 @@
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { databaseFailureCause, isPermanentDatabaseError } from '../../../src/database/databaseErrors';
 import { Database, openDatabase } from '../../../src/database/prismaClient';
+import { freePort } from '../../support/privateRedis';
 
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432';
 
@@ -13,16 +12,6 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected a rejection');
-}
-
-/** A loopback port that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 describe('databaseFailureCause, of errors Prisma and pg really raise', () => {
@@ -56,7 +45,7 @@ describe('databaseFailureCause, of errors Prisma and pg really raise', () => {
   });
 
   it('gives the connection error when Prisma cannot reach the server', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const unreachable = openDatabase(`postgresql://postgres@127.0.0.1:${port}/postgres`, 1);
     try {
       const error = await rejectionOf(unreachable.prisma.$queryRaw`SELECT 1`);
@@ -69,7 +58,7 @@ describe('databaseFailureCause, of errors Prisma and pg really raise', () => {
   });
 
   it("gives pg's own message", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const unreachable = openDatabase(`postgresql://postgres@127.0.0.1:${port}/postgres`, 1);
     try {
       expect(databaseFailureCause(await rejectionOf(unreachable.pool.query('SELECT 1')))).toBe(`connect ECONNREFUSED 127.0.0.1:${port}`);
