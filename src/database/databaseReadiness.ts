@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { ReadinessCheck } from '../http/healthRoutes';
-import { sqlStateOf, UNDEFINED_TABLE } from './databaseErrors';
+import { databaseFailureCause, sqlStateOf, UNDEFINED_TABLE } from './databaseErrors';
 import { appliedMigrationNames, pendingMigrationNames, readMigrations } from './migrations';
 
 /** Ready when Postgres answers and every migration this version ships with is applied. `onError`: Postgres failed. */
@@ -12,7 +12,7 @@ export function databaseReadiness(pool: Pool, onError: () => void): ReadinessChe
       const applied = await appliedMigrationNames(pool).catch((error) => {
         if (sqlStateOf(error) === UNDEFINED_TABLE) return []; // no _prisma_migrations yet: nothing applied
         onError();
-        throw error;
+        throw new Error(databaseFailureCause(error), { cause: error });
       });
       const pending = pendingMigrationNames(migrations, applied);
       if (pending.length > 0) throw new Error(`migrations not applied: ${pending.join(', ')}`);

@@ -1,4 +1,4 @@
-import { isPermanentDatabaseError } from '../database/databaseErrors';
+import { databaseFailureCause, isPermanentDatabaseError } from '../database/databaseErrors';
 import { PermanentProjectionError } from './errors';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
 
@@ -62,7 +62,7 @@ export class ProjectionBatcher {
         // One bad event must not hold back the others: write them one by one to find it.
         for (const waiting of batch) await this.write([waiting]);
       } else {
-        batch[0].reject(new PermanentProjectionError((error as Error).message));
+        batch[0].reject(new PermanentProjectionError(databaseFailureCause(error)));
       }
     }
   }

@@ -8,7 +8,7 @@ import { projectionBackoffStrategy, RetryPolicy } from '../queue/retryPolicy';
 import { inBatches } from '../shared/inBatches';
 import { jobEvents } from './legacyJobs';
 import { ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
-import { PermanentProjectionError } from './errors';
+import { PermanentProjectionError, TransientProjectionError } from './errors';
 import { EventPermits } from './EventPermits';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
 
@@ -122,7 +122,7 @@ export class ProjectionWorker {
         }
       }
     } catch (error) {
-      return this.afterTransientFailure(job, events, error as Error);
+      return this.afterTransientFailure(job, events, error);
     }
     if (failed.length === 0) return result;
     if (job.name !== BATCH_JOB_NAME) {
@@ -163,7 +163,8 @@ export class ProjectionWorker {
    * Postgres takes it, and the job is retried; a batch job that has no attempt left splits into
    * one job per event, so that each fails, and is retried, on its own.
    */
-  private async afterTransientFailure(job: Job, events: JobEvent[], error: Error): Promise<JobResult> {
+  private async afterTransientFailure(job: Job, events: JobEvent[], failure: unknown): Promise<JobResult> {
+    const error = new TransientProjectionError(failure);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const ids = events.map((event) => event.id);
     await this.inbox.recordFailure(ids, error.message, lastAttempt && job.name !== BATCH_JOB_NAME).catch(() => undefined);

@@ -1,3 +1,5 @@
+import { databaseFailureCause } from '../database/databaseErrors';
+
 // The errors of the projection, each with a stable `code`.
 
 /**
@@ -10,5 +12,21 @@ export class PermanentProjectionError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PermanentProjectionError';
+  }
+}
+
+/**
+ * A job's attempt failed for a reason that may pass: the database (or something unforeseen). The
+ * message is the short cause, which becomes the job's failure reason; `cause` is the original error.
+ */
+export class TransientProjectionError extends Error {
+  readonly code = 'transient_projection';
+
+  constructor(error: unknown) {
+    super(databaseFailureCause(error), { cause: error });
+    this.name = 'TransientProjectionError';
+    // BullMQ keeps the stack of a failed attempt: where an unforeseen error is to be traced.
+    const { stack } = (error ?? {}) as { stack?: unknown };
+    if (typeof stack === 'string') this.stack = stack;
   }
 }

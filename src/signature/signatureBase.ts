@@ -80,7 +80,8 @@ function configured(value: string | undefined, component: string): string {
 
 /** A covered header's component value. RFC 9421 §2.1: each field line trimmed, several joined by ', '. */
 export function coveredHeaderValue(name: string, headers: SignedMessage['headers']): string {
-  const value = headers[name];
+  // The name comes from the request: `headers[name]` alone would find `constructor` or `__proto__` on Object.prototype.
+  const value = Object.hasOwn(headers, name) ? headers[name] : undefined;
   if (value === undefined) {
     throw new SignatureVerificationError('missing_header', `the signature covers the ${name} header, which is missing`);
   }

@@ -46,18 +46,23 @@ export function readSignatureHeaders(headers: SignedMessage['headers']): Signatu
   const alg = parameters.get('alg');
   if (alg !== undefined && typeof alg !== 'string') throw malformed(`signature-input member ${label} has a malformed alg`);
 
+  const components = new Set<string>();
+  for (const [name, componentParameters] of items) {
+    if (typeof name !== 'string') throw malformed(`signature-input member ${label} lists a component that is not a string`);
+    if (componentParameters.size > 0) {
+      throw new SignatureVerificationError(
+        'unverifiable_component',
+        `the signature covers "${name}" with parameters, which this receiver does not support`,
+      );
+    }
+    // RFC 9421 §2.5: no signature base can be built from a list that names a component twice.
+    if (components.has(name)) throw malformed(`signature-input member ${label} lists "${name}" more than once`);
+    components.add(name);
+  }
+
   return {
     label,
-    components: items.map(([name, componentParameters]) => {
-      if (typeof name !== 'string') throw malformed(`signature-input member ${label} lists a component that is not a string`);
-      if (componentParameters.size > 0) {
-        throw new SignatureVerificationError(
-          'unverifiable_component',
-          `the signature covers "${name}" with parameters, which this receiver does not support`,
-        );
-      }
-      return name;
-    }),
+    components: [...components],
     // Present: the parser found this label in the same text.
     signatureParams: rawDictionaryMember(inputText, label)!,
     keyId,

@@ -146,6 +146,28 @@ describe('verifyWebhookSignature rejects', () => {
     expect((await failureOf(verifyWebhookSignature(message, verifyOptions(keys)))).reason).toBe('unverifiable_component');
   });
 
+  it.each(['__proto__', 'constructor', 'hasOwnProperty', 'toString'])(
+    'a covered component named like a member of Object.prototype (%s), which the request does not send: missing_header',
+    async (name) => {
+      const message = withHeaders(signed(), {
+        'signature-input': `sig1=("@method" "${name}" "digest");keyid="${key.kid}";created=${NOW}`,
+      });
+      expect(await failureOf(verifyWebhookSignature(message, verifyOptions(keys)))).toEqual({
+        reason: 'missing_header',
+        message: `the signature covers the ${name} header, which is missing`,
+      });
+    },
+  );
+
+  it.each([
+    ['a header', ['@method', 'content-digest', 'content-digest'], 'content-digest'],
+    ['a derived component', ['@method', '@method', 'content-digest'], '@method'],
+  ])('a signature-input that lists %s twice, even when correctly signed: malformed_header', async (_case, components, repeated) => {
+    const message = sign(webhookRequest(), { key, baseFormat: 'v15', components });
+    const failure = await failureOf(verifyWebhookSignature(message, verifyOptions(keys, { baseFormat: 'v15' })));
+    expect(failure).toEqual({ reason: 'malformed_header', message: `signature-input member sig1 lists "${repeated}" more than once` });
+  });
+
   it('never reveals the signature or the body in its message', async () => {
     const message = { ...signed(), body: Buffer.from('{"secret":"iban DE89..."}') };
     const failure = await failureOf(verifyWebhookSignature(message, verifyOptions(keys)));

@@ -65,7 +65,8 @@ export class PrivateRedis {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port that nothing listens on (now). */
+export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
