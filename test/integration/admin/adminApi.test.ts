@@ -82,6 +82,36 @@ describe('bull-board actions', () => {
     expect((await put('upvest-reconciliation/pause')).status).toBe(200);
     expect((await put('upvest-reconciliation/resume')).status).toBe(200);
   });
+
+  // bull-board matches its routes case-insensitively and in its own order: these look like a job's
+  // retry or promote but reach its clean-all route, or are spelled unlike the route they reach.
+  it.each([
+    'upvest-events/clean/retry',
+    'upvest-events/clean/promote',
+    'upvest-events/CLEAN/promote',
+    'upvest-events/Clean/retry',
+    'upvest-events/some-job-id/RETRY',
+    'upvest-events/some-job-id/retry/',
+    'upvest-events/PAUSE',
+    'RESUME',
+  ])('refuses %s, which is not spelled as a retry, promote, pause or resume route, with 403', async (path) => {
+    const response = await put(path);
+
+    expect(response.status).toBe(403);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it.each([
+    ['POST', 'upvest-reconciliation/pause'],
+    ['PATCH', 'upvest-events/some-job-id/retry'],
+    ['DELETE', 'upvest-events/some-job-id/promote'],
+    ['POST', 'upvest-events/retry/failed'],
+  ])('refuses %s %s: the path of an allowed action with another method', async (method, path) => {
+    const response = await request(admin.app)[method.toLowerCase() as 'post' | 'patch' | 'delete'](`/admin/queues/api/queues/${path}`).set(AUTHORIZED);
+
+    expect(response.status).toBe(403);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
 });
 
 describe('failed jobs', () => {
@@ -333,5 +363,29 @@ describe('setting a failed job aside into quarantine', () => {
     expect((await post(`/admin/jobs/${projected.id}/quarantine`)).body).toMatchObject({ status: 409, title: 'Job not failed' });
     expect((await post(`/admin/jobs/${batch.id}/quarantine`)).body).toMatchObject({ status: 409, title: 'Not an event job' });
     expect((await post('/admin/jobs/00000000-0000-4000-8000-000000000000/quarantine')).status).toBe(404);
+  });
+});
+
+describe('retrying failed jobs in bull-board', () => {
+  const events = [
+    withdrawalEvent({ paymentId: 'f1f0c2d4-6666-4b2a-9c3d-000000000001', object: { amount: '666.00' } }),
+    withdrawalEvent({ paymentId: 'f1f0c2d4-6666-4b2a-9c3d-000000000002', object: { amount: '666.00' } }),
+  ];
+  const put = (path: string) => request(admin.app).put(`/admin/queues/api/queues/upvest-events/${path}`).set(AUTHORIZED);
+
+  it('retries one job and then every failed job; both are projected after the fix', async () => {
+    const allow = await refuseAmount666(admin.harness, 'withdrawals');
+    await admin.harness.deliver(batchOf(...events));
+    await waitForFailedJobs(admin.eventsQueue, events.map((event) => event.id));
+    await allow();
+
+    expect((await put(`${events[0].id}/retry`)).status).toBe(204);
+    await eventually(async () => admin.harness.prisma.withdrawal.findUnique({ where: { id: events[0].object.id as string } }));
+    const all = await put('retry/failed');
+
+    expect(all.status).toBe(200);
+    expect(all.body).toEqual({ retried: 1, skipped: 0 });
+    await eventually(async () => admin.harness.prisma.withdrawal.findUnique({ where: { id: events[1].object.id as string } }));
+    expect(await admin.eventsQueue.getFailedCount()).toBe(0);
   });
 });
