@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import { createAdminRouter } from './admin/createAdminRouter';
 import { Components, createComponents } from './compose';
@@ -11,7 +9,7 @@ import { MetricsServer, startMetricsServer } from './metrics/metricsServer';
 import { ProjectionWorker } from './projection/ProjectionWorker';
 import { createReadApiRouter } from './readApi/createReadApiRouter';
 import { ReconciliationScheduler } from './reconciliation/ReconciliationScheduler';
-import { closeServer } from './shared/closeServer';
+import { HttpServer } from './shared/HttpServer';
 
 export interface RunningService {
   port: number;
@@ -36,7 +34,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let metricsServer: MetricsServer | undefined;
   let workerPieces: WorkerPieces | undefined;
   try {
-    if (config.metrics.port !== 0) metricsServer = await startMetricsServer(components.metrics, config.metrics, logger);
+    if (config.metrics.port !== 0) metricsServer = await startMetricsServer(components.metrics, { ...config.metrics, timeouts: config.http }, logger);
     const readinessChecks = components.readinessChecks();
     if (components.runsWorker) workerPieces = await startWorker(components);
     const app = createApp({
@@ -47,9 +45,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       metricsPath: metricsServer === undefined ? config.metrics.path : undefined,
       routers: components.runsApi ? operatorRouters(components) : [],
     });
-    const server = app.listen(config.port);
-    await once(server, 'listening');
-    const port = (server.address() as AddressInfo).port;
+    const server = new HttpServer(app, config.http);
+    const port = await server.listen(config.port);
     const metricsPort = metricsServer?.port ?? port;
     logger.info('service started', {
       role: config.role,
@@ -66,12 +63,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       async close() {
         app.locals.shuttingDown = true;
         // The HTTP servers and the worker drain in parallel; connections close after them.
-        await Promise.all([closeServer(server), startedMetricsServer?.close(), startedWorker && stopWorker(startedWorker)]);
+        await Promise.all([server.close(), startedMetricsServer?.close(), startedWorker && stopWorker(startedWorker)]);
         await components.close();
         logger.info('service stopped');
       },
       forceClose() {
-        server.closeAllConnections();
+        server.forceClose();
         startedMetricsServer?.forceClose();
       },
     };

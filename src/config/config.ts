@@ -65,6 +65,13 @@ const variables = {
     retryMaxDelayMs: variable('UPVEST_API_RETRY_MAX_MS', integer(1).default(30000)),
     requestsPerSecond: variable('UPVEST_API_REQUESTS_PER_SECOND', z.coerce.number().positive().default(10)),
   },
+  /** Of the HTTP server and the metrics server; see README "Configuration". */
+  http: {
+    headersTimeoutMs: variable('HTTP_HEADERS_TIMEOUT_MS', integer(1000).default(60000)),
+    requestTimeoutMs: variable('HTTP_REQUEST_TIMEOUT_MS', integer(1000).default(120000)),
+    keepAliveTimeoutMs: variable('HTTP_KEEP_ALIVE_TIMEOUT_MS', integer(1000).default(65000)),
+    timeoutCheckIntervalMs: variable('HTTP_TIMEOUT_CHECK_INTERVAL_MS', integer(100).default(5000)),
+  },
   metrics: {
     /** A port of its own, so that /metrics is not reachable through the ingress; 0 = on the main port. */
     port: variable('METRICS_PORT', integer(0).max(65535).default(9464)),
@@ -162,6 +169,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   }
   if (settings.worker.backoffMaxMs < settings.worker.backoffMs) {
     problems.push('JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS');
+  }
+  if (settings.http.headersTimeoutMs > settings.http.requestTimeoutMs) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be larger than HTTP_REQUEST_TIMEOUT_MS');
   }
   if (settings.metrics.port === 0 && settings.metrics.path === settings.webhook.path) {
     problems.push(`METRICS_PATH: must differ from WEBHOOK_PATH (${settings.webhook.path}) when the metrics are served on the main port (METRICS_PORT=0)`);

@@ -1,9 +1,7 @@
-import { once } from 'node:events';
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '../logging/logger';
+import { HttpServer, HttpTimeouts } from '../shared/HttpServer';
 import { Metrics } from './Metrics';
-import { closeServer } from '../shared/closeServer';
 
 export interface MetricsServer {
   port: number;
@@ -38,8 +36,12 @@ export function sendMetrics(metrics: Metrics, response: ServerResponse, logger: 
  * A small HTTP server of its own for GET <path>, on a port that the ingress does not route to,
  * so that /metrics is never reachable from the internet next to the webhook endpoint.
  */
-export async function startMetricsServer(metrics: Metrics, options: { port: number; path: string }, logger: Logger): Promise<MetricsServer> {
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+export async function startMetricsServer(
+  metrics: Metrics,
+  options: { port: number; path: string; timeouts: HttpTimeouts },
+  logger: Logger,
+): Promise<MetricsServer> {
+  const server = new HttpServer((request: IncomingMessage, response: ServerResponse) => {
     const url = request.url ?? '/';
     const queryStart = url.indexOf('?');
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
@@ -51,20 +53,14 @@ export async function startMetricsServer(metrics: Metrics, options: { port: numb
     } else {
       sendMetrics(metrics, response, logger);
     }
+  }, options.timeouts);
+  const port = await server.listen(options.port).catch((error: Error) => {
+    throw new Error(`the metrics server cannot listen on port ${options.port}: ${error.message}`);
   });
-  server.listen(options.port);
-  try {
-    await once(server, 'listening'); // rejects on 'error', e.g. EADDRINUSE
-  } catch (error) {
-    throw new Error(`the metrics server cannot listen on port ${options.port}: ${(error as Error).message}`);
-  }
-  const port = (server.address() as AddressInfo).port;
   return {
     port,
-    close: () => closeServer(server),
-    forceClose() {
-      server.closeAllConnections();
-    },
+    close: () => server.close(),
+    forceClose: () => server.forceClose(),
   };
 }
 

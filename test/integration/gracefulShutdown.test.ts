@@ -1,6 +1,9 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
-import { signedHeaders, startTestService, TestService } from '../support/testService';
+import { startServiceProcess } from '../support/serviceProcess';
+import { openStalledConnection } from '../support/stalledConnection';
+import { createTestDatabase } from '../support/testDatabase';
+import { providerKeys, signedHeaders, startTestService, TestService } from '../support/testService';
 
 let harness: TestService;
 
@@ -56,4 +59,33 @@ describe('graceful shutdown', () => {
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.every((status) => status === 200)).toBe(true);
   });
+});
+
+describe('graceful shutdown with a stalled client', () => {
+  it.each([
+    ['in the middle of the headers', 'POST /webhooks/upvest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty'],
+    ['in the middle of the body', 'POST /webhooks/upvest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"payload"'],
+  ])('exits 0 soon after SIGTERM while a client is stalled %s', async (_, bytes) => {
+    const database = await createTestDatabase();
+    try {
+      const service = await startServiceProcess({
+        ROLE: 'api',
+        DATABASE_URL: database.url,
+        MIGRATE_ON_START: 'false',
+        UPVEST_WEBHOOK_JWKS: JSON.stringify(providerKeys.jwks),
+        SHUTDOWN_TIMEOUT_MS: '30000',
+      });
+      const socket = await openStalledConnection(Number(new URL(service.baseUrl).port), bytes);
+
+      const startedAt = Date.now();
+      const code = await service.stop('SIGTERM');
+      const stopMs = Date.now() - startedAt;
+      socket.destroy();
+
+      expect(code).toBe(0);
+      expect(stopMs).toBeLessThan(10_000);
+    } finally {
+      await database.drop();
+    }
+  }, 90_000);
 });

@@ -82,6 +82,16 @@ describe('loadConfig', () => {
         lockDurationMs: 30000,
       });
       expect(config.shutdownTimeoutMs).toBe(25000);
+      expect(config.http).toEqual({ headersTimeoutMs: 60000, requestTimeoutMs: 120000, keepAliveTimeoutMs: 65000, timeoutCheckIntervalMs: 5000 });
+    });
+
+    it('keeps idle keep-alive connections open longer than an ingress (nginx, AWS ALB: 60 s) does', () => {
+      expect(loadConfig({}).http.keepAliveTimeoutMs).toBeGreaterThan(60000);
+    });
+
+    it('closes a connection that sends nothing within 70 s', () => {
+      const { headersTimeoutMs, timeoutCheckIntervalMs } = loadConfig({}).http;
+      expect(headersTimeoutMs + timeoutCheckIntervalMs).toBeLessThanOrEqual(70000);
     });
 
     it('allows a body limit comfortably above the provider maximum package size of 1 MiB', () => {
@@ -114,6 +124,10 @@ describe('loadConfig', () => {
         SIGNATURE_MAX_AGE_SECONDS: '300',
         WEBHOOK_BODY_LIMIT_BYTES: '2097152',
         PROJECTION_BATCH_SIZE: '50',
+        HTTP_HEADERS_TIMEOUT_MS: '10000',
+        HTTP_REQUEST_TIMEOUT_MS: '300000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '90000',
+        HTTP_TIMEOUT_CHECK_INTERVAL_MS: '1000',
       });
 
       expect(config.port).toBe(8080);
@@ -124,6 +138,7 @@ describe('loadConfig', () => {
       expect(config.signature).toMatchObject({ baseFormat: 'v15', maxAgeSeconds: 300, enforceExpires: true });
       expect(config.webhook.bodyLimitBytes).toBe(2097152);
       expect(config.worker.batchSize).toBe(50);
+      expect(config.http).toEqual({ headersTimeoutMs: 10000, requestTimeoutMs: 300000, keepAliveTimeoutMs: 90000, timeoutCheckIntervalMs: 1000 });
     });
 
     it.each(['all', 'api', 'worker'])('accepts ROLE=%s', (role) => {
@@ -190,6 +205,10 @@ describe('loadConfig', () => {
       ['VERIFY_KEYS_REFRESH_INTERVAL_SECONDS', '5'],
       ['RECONCILIATION_INTERVAL_SECONDS', '-1'],
       ['RECONCILIATION_MAX_PAYMENTS_PER_RUN', '0'],
+      ['HTTP_HEADERS_TIMEOUT_MS', '0'],
+      ['HTTP_REQUEST_TIMEOUT_MS', '999'],
+      ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '0'],
+      ['HTTP_TIMEOUT_CHECK_INTERVAL_MS', '50'],
     ])('rejects %s=%s and names the variable', (variable, value) => {
       const problems = problemsOf({ [variable]: value });
       expect(problems).toHaveLength(1);
@@ -199,6 +218,12 @@ describe('loadConfig', () => {
     it('rejects a maximum back-off below the base back-off', () => {
       expect(problemsOf({ JOB_BACKOFF_MS: '5000', JOB_BACKOFF_MAX_MS: '1000' })).toEqual([
         'JOB_BACKOFF_MAX_MS: must not be smaller than JOB_BACKOFF_MS',
+      ]);
+    });
+
+    it('rejects a headers timeout above the request timeout, which Node refuses', () => {
+      expect(problemsOf({ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toEqual([
+        'HTTP_HEADERS_TIMEOUT_MS: must not be larger than HTTP_REQUEST_TIMEOUT_MS',
       ]);
     });
 

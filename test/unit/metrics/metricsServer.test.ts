@@ -1,8 +1,10 @@
+import { loadConfig } from '../../../src/config/config';
 import { createLogger } from '../../../src/logging/logger';
 import { Metrics } from '../../../src/metrics/Metrics';
 import { MetricsServer, startMetricsServer } from '../../../src/metrics/metricsServer';
 
 const logger = createLogger('error', true);
+const timeouts = loadConfig({}).http;
 
 describe('the metrics server', () => {
   let server: MetricsServer;
@@ -11,7 +13,7 @@ describe('the metrics server', () => {
   beforeEach(async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     metrics.signatureFailure('unknown_key');
-    server = await startMetricsServer(metrics, { port: 0, path: '/metrics' }, logger);
+    server = await startMetricsServer(metrics, { port: 0, path: '/metrics', timeouts }, logger);
     url = `http://127.0.0.1:${server.port}`;
   });
 
@@ -36,7 +38,7 @@ describe('the metrics server', () => {
   });
 
   it('refuses to start on a port that is taken, naming it', async () => {
-    await expect(startMetricsServer(new Metrics({ defaultMetrics: false }), { port: server.port, path: '/metrics' }, logger)).rejects.toThrow(
+    await expect(startMetricsServer(new Metrics({ defaultMetrics: false }), { port: server.port, path: '/metrics', timeouts }, logger)).rejects.toThrow(
       new RegExp(`metrics server cannot listen on port ${server.port}: .*EADDRINUSE`),
     );
   });
@@ -47,6 +49,6 @@ describe('the metrics server', () => {
     await server.close();
 
     await expect(fetch(`${url}/metrics`)).rejects.toThrow();
-    server = await startMetricsServer(new Metrics({ defaultMetrics: false }), { port: 0, path: '/metrics' }, logger); // for afterEach
+    server = await startMetricsServer(new Metrics({ defaultMetrics: false }), { port: 0, path: '/metrics', timeouts }, logger); // for afterEach
   });
 });
