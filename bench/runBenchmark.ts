@@ -8,6 +8,7 @@ import { Config, loadConfig } from '../src/config/config';
 import { createLogger } from '../src/logging/logger';
 import { generateKeyPair, SigningKey } from '../src/signature';
 import { benchResources, deleteRedisKeys, dropDatabase } from './benchResources';
+import { brokenItemsScenario } from './brokenItems';
 import { buildService } from './buildService';
 import { inBatches } from '../src/shared/inBatches';
 import { ingestEvents, projectionWorkload } from './paymentEvents';
@@ -21,7 +22,8 @@ import { signRequests, writeRequestsFile } from './signedRequests';
  * `npm run bench`: builds the service, then measures against the local Postgres and Redis
  *   1. ingest: one ROLE=api process, next to a bare node:http server that only verifies the same
  *      signatures and parses the JSON: at 1 and 50 events per request with 32 in flight, and
- *      ~0.9 MiB deliveries of 1,700 events one at a time (the provider's model);
+ *      ~0.9 MiB deliveries of 1,700 events one at a time (the provider's model), and 5 MiB bodies of
+ *      tiny broken items to an api process of their own;
  *   2. projection: events/s of one ROLE=worker process draining 20,000 events delivered through the API;
  *   3. the peak RSS of the api and the worker process over the whole run.
  * Prints one table on stdout (progress goes to stderr). Exits 0 even when a target is missed;
@@ -88,6 +90,10 @@ async function main(): Promise<void> {
       rows.push(...measured.rows);
       targets.push(measured.target);
     }
+    progress('ingest, service (ROLE=api, a process of its own), 5 MiB bodies of tiny broken items');
+    const broken = await brokenItemsScenario(SERVICE_MAIN, environment('api'), signingKey, config.webhook.path);
+    rows.push(broken.row);
+    targets.push(...broken.targets);
     // The ingest phase left its events in the inbox and its jobs in Redis; the worker must see only the projection workload.
     progress('emptying the inbox and the queue');
     await emptyTables(components);

@@ -61,9 +61,18 @@ export class ServerProcess {
 
   /** Peak resident set size since the process started (VmHWM), in MB. */
   peakRssMb(): number {
+    return this.memoryMb('VmHWM');
+  }
+
+  /** Resident set size now (VmRSS), in MB. */
+  rssMb(): number {
+    return this.memoryMb('VmRSS');
+  }
+
+  private memoryMb(field: 'VmHWM' | 'VmRSS'): number {
     const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    if (match === null) throw new Error(`no VmHWM in /proc/${this.pid}/status`);
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+    if (match === null) throw new Error(`no ${field} in /proc/${this.pid}/status`);
     return Number(match[1]) / 1024;
   }
 

@@ -15,12 +15,14 @@ export interface SignedRequest {
  * run because the service by default neither enforces `expires` nor limits the age of `created`.
  */
 export function signRequests(batches: PaymentEvent[][], key: SigningKey, path: string): SignedRequest[] {
-  return batches.map((events) => {
-    const body = Buffer.from(JSON.stringify({ payload: events }), 'utf8');
-    const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
-    const signatureHeaders = signWebhookRequest({ method: 'POST', path, query: '', headers, body }, { key });
-    return { headers: { ...headers, ...signatureHeaders }, body };
-  });
+  return batches.map((events) => signedRequest(Buffer.from(JSON.stringify({ payload: events }), 'utf8'), key, path));
+}
+
+/** One request of `body`, signed like signRequests signs. */
+export function signedRequest(body: Buffer, key: SigningKey, path: string): SignedRequest {
+  const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
+  const signatureHeaders = signWebhookRequest({ method: 'POST', path, query: '', headers, body }, { key });
+  return { headers: { ...headers, ...signatureHeaders }, body };
 }
 
 // The requests go to the load generator (another process) as a file, one JSON line per request.
