@@ -118,7 +118,7 @@ describe('GET /metrics on the main port (METRICS_PORT=0)', () => {
 
     expect((await harness.deliver(batchOf(withdrawalEvent({ paymentId: crypto.randomUUID() })))).status).toBe(200);
     expect((await request(harness.baseUrl).get('/no/such/path-4711')).status).toBe(404);
-    expect((await request(harness.baseUrl).get('/webhooks/upvest')).status).toBe(404);
+    expect((await request(harness.baseUrl).get('/webhooks/upvest')).status).toBe(405);
     expect((await request(harness.baseUrl).get('/healthz')).status).toBe(200);
     const tooLarge = 'x'.repeat(17 * 1024);
     expect((await request(harness.baseUrl).post('/webhooks/upvest').set(signedHeaders(tooLarge)).send(tooLarge)).status).toBe(413);
@@ -126,7 +126,8 @@ describe('GET /metrics on the main port (METRICS_PORT=0)', () => {
     const after = await metrics();
     expect(count(after, { method: 'POST', route: '/webhooks/upvest', status: '200' }) - count(before, { method: 'POST', route: '/webhooks/upvest', status: '200' })).toBe(1);
     expect(count(after, { method: 'POST', route: '/webhooks/upvest', status: '413' })).toBe(1);
-    expect(count(after, { method: 'GET', route: 'unmatched', status: '404' })).toBe(2);
+    expect(count(after, { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
+    expect(count(after, { method: 'GET', route: '/webhooks/upvest', status: '405' })).toBe(1);
     expect(count(after, { method: 'GET', route: '/healthz', status: '200' })).toBeGreaterThanOrEqual(1);
     expect(count(after, { method: 'GET', route: '/metrics', status: '200' })).toBeGreaterThanOrEqual(1);
     // The raw path, not a number that happens to contain its digits (a duration sum may).
