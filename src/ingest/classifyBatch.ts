@@ -101,7 +101,7 @@ function classifyEvent(
     return;
   }
   // Only foreign categories are dropped: a projected one in other letter case or with spaces is a broken event.
-  const kind = paymentKindOf(type.trim().toUpperCase());
+  const kind = paymentKindOf(type) ?? paymentKindOf(type.trim().toUpperCase());
   if (kind === undefined) {
     batch.ignored.set(type, (batch.ignored.get(type) ?? 0) + 1);
     return;

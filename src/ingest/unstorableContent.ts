@@ -11,26 +11,26 @@ export const MAX_EVENT_DEPTH = 64;
  * projected: the worker would otherwise fail on it for good, however often it retried.
  */
 export function unstorableReason(value: unknown): string | undefined {
-  // Iterative: the value may be nested far deeper than the stack goes.
-  const pending: Array<[unknown, number]> = [[value, 1]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, depth] = next;
-    if (typeof node === 'string') {
-      const problem = stringProblem(node);
+  return problemWithin(value, 1);
+}
+
+// Recursive, yet within MAX_EVENT_DEPTH frames however deep the value goes; and it allocates
+// nothing, since it runs over every element of every delivery.
+function problemWithin(value: unknown, depth: number): string | undefined {
+  if (typeof value === 'string') return stringProblem(value);
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth > MAX_EVENT_DEPTH) return `is nested deeper than ${MAX_EVENT_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const problem = problemWithin(item, depth + 1);
       if (problem !== undefined) return problem;
-      continue;
     }
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > MAX_EVENT_DEPTH) return `is nested deeper than ${MAX_EVENT_DEPTH} levels`;
-    if (Array.isArray(node)) {
-      for (const item of node) pending.push([item, depth + 1]);
-      continue;
-    }
-    for (const [key, item] of Object.entries(node)) {
-      const problem = stringProblem(key);
-      if (problem !== undefined) return problem;
-      pending.push([item, depth + 1]);
-    }
+    return undefined;
+  }
+  // JSON.parse makes plain objects: every enumerable key is the object's own.
+  for (const key in value) {
+    const problem = stringProblem(key) ?? problemWithin((value as Record<string, unknown>)[key], depth + 1);
+    if (problem !== undefined) return problem;
   }
   return undefined;
 }
