@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { startServiceProcess } from '../support/serviceProcess';
 import { openStalledConnection } from '../support/stalledConnection';
 import { createTestDatabase } from '../support/testDatabase';
-import { providerKeys, signedHeaders, startTestService, TestService } from '../support/testService';
+import { deleteRedisKeys, providerKeys, signedHeaders, startTestService, TestService } from '../support/testService';
 
 let harness: TestService;
 
@@ -67,10 +68,12 @@ describe('graceful shutdown with a stalled client', () => {
     ['in the middle of the body', 'POST /webhooks/upvest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"payload"'],
   ])('exits 0 soon after SIGTERM while a client is stalled %s', async (_, bytes) => {
     const database = await createTestDatabase();
+    const redisPrefix = `test-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       const service = await startServiceProcess({
         ROLE: 'api',
         DATABASE_URL: database.url,
+        REDIS_PREFIX: redisPrefix,
         MIGRATE_ON_START: 'false',
         UPVEST_WEBHOOK_JWKS: JSON.stringify(providerKeys.jwks),
         SHUTDOWN_TIMEOUT_MS: '30000',
@@ -85,6 +88,7 @@ describe('graceful shutdown with a stalled client', () => {
       expect(code).toBe(0);
       expect(stopMs).toBeLessThan(10_000);
     } finally {
+      await deleteRedisKeys(redisPrefix);
       await database.drop();
     }
   }, 90_000);
