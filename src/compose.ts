@@ -10,6 +10,7 @@ import { InboxStore } from './inbox/InboxStore';
 import { BatchIngestor } from './ingest/BatchIngestor';
 import { Logger } from './logging/logger';
 import { Metrics } from './metrics/Metrics';
+import { PostgresBacklog } from './metrics/PostgresBacklog';
 import { FailedJobQuarantiner } from './operations/FailedJobQuarantiner';
 import { FailedJobs } from './operations/FailedJobs';
 import { Operations } from './operations/Operations';
@@ -100,8 +101,13 @@ export class Components implements Operations {
     if (created || applied.length > 0) this.logger.info('database migrated', { created, migrations: applied });
   }
 
+  /** The database; the metrics read its backlog. */
   get database(): Database {
-    return (this.built.database ??= this.closing('database', openDatabase(this.config.database.url, this.role === 'cli' ? 2 : this.config.database.poolSize), (database) => database.close()));
+    if (this.built.database === undefined) {
+      this.built.database = this.closing('database', openDatabase(this.config.database.url, this.role === 'cli' ? 2 : this.config.database.poolSize), (database) => database.close());
+      this.metrics.watchBacklog(new PostgresBacklog(this.built.database.pool));
+    }
+    return this.built.database;
   }
 
   /** The connection that queues jobs: it fails fast while Redis is away, and the inbox sweeper queues them later. */

@@ -13,15 +13,28 @@ type Dependency = 'postgres' | 'redis';
 const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
 
-/** What the queue gauge reads on each scrape: a BullMQ Queue fits. */
-export interface JobCountsSource {
+/** What the queue gauges read on each scrape: a BullMQ Queue fits. */
+export interface WatchedQueue {
   readonly name: string;
   getJobCounts(...types: QueueJobState[]): Promise<Partial<Record<string, number>>>;
+  /** The oldest waiting job first (BullMQ's getWaiting is ascending). */
+  getWaiting(start: number, end: number): Promise<Array<{ timestamp: number; processedOn?: number }>>;
+  isPaused(): Promise<boolean>;
+  /** Worker connections to the queue (BullMQ names them; read with CLIENT LIST). */
+  getWorkersCount(): Promise<number>;
+}
+
+/** What the backlog gauges read from Postgres on each scrape. */
+export interface BacklogSource {
+  /** Quarantined payloads an operator has not reprocessed yet. */
+  quarantinePending(): Promise<number>;
+  /** Age of the oldest inbox event not projected yet; 0 when there is none. */
+  oldestUnprojectedSeconds(): Promise<number>;
 }
 
 export interface MetricsOptions {
-  /** Longest wait for Redis's job counts during a scrape; the queue's series are left out after it. Default 1000 ms. */
-  queueCountsTimeoutMs?: number;
+  /** Longest wait for one read from Redis or Postgres during a scrape; its series are left out after it. Default 1000 ms. */
+  scrapeReadTimeoutMs?: number;
   /** Process metrics (CPU, memory, event loop, GC) on the same registry. Default true. */
   defaultMetrics?: boolean;
 }
@@ -40,8 +53,9 @@ const PROJECTION_LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120
  */
 export class Metrics implements IngestMetrics, ProjectionMetrics, ReconciliationMetrics, InboxSweeperMetrics {
   readonly registry = new Registry();
-  private readonly queues: JobCountsSource[] = [];
-  private readonly queueCountsTimeoutMs: number;
+  private readonly queues: WatchedQueue[] = [];
+  private backlog?: BacklogSource;
+  private readonly scrapeReadTimeoutMs: number;
 
   private readonly httpRequestDuration = new Histogram({
     name: 'upvest_http_request_duration_seconds',
@@ -85,12 +99,76 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     registers: [this.registry],
   });
 
-  private readonly queueJobs = new Gauge({
+  private readonly queueJobs: Gauge<'queue' | 'state'> = new Gauge({
     name: 'upvest_queue_jobs',
     help: 'Jobs in a BullMQ queue by state, read from Redis at scrape time. Every process reports the same shared queues: aggregate with max, not sum.',
     labelNames: ['queue', 'state'] as const,
     registers: [this.registry],
-    collect: () => this.collectQueueJobs(),
+    collect: () =>
+      this.collectPerQueue(
+        this.queueJobs,
+        (queue) => queue.getJobCounts(...QUEUE_JOB_STATES),
+        (queue, counts) => {
+          for (const state of QUEUE_JOB_STATES) this.queueJobs.set({ queue, state }, counts[state] ?? 0);
+        },
+      ),
+  });
+
+  private readonly queueOldestWaiting: Gauge<'queue'> = new Gauge({
+    name: 'upvest_queue_oldest_waiting_seconds',
+    help: 'Age of the oldest waiting job of a BullMQ queue (since it was queued, or since its last attempt started), read from Redis at scrape time; 0 when none waits. Aggregate with max.',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: () =>
+      this.collectPerQueue(
+        this.queueOldestWaiting,
+        (queue) => queue.getWaiting(0, 0),
+        (queue, [oldest]) => {
+          // A retried job keeps the timestamp of its first queueing; it has waited only since its last attempt.
+          const since = oldest === undefined ? Date.now() : Math.max(oldest.timestamp, oldest.processedOn ?? 0);
+          this.queueOldestWaiting.set({ queue }, Math.max(0, (Date.now() - since) / 1000));
+        },
+      ),
+  });
+
+  private readonly queuePaused: Gauge<'queue'> = new Gauge({
+    name: 'upvest_queue_paused',
+    help: 'Whether a BullMQ queue is paused (1) or not (0), e.g. from bull-board, read from Redis at scrape time. Aggregate with max.',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: () =>
+      this.collectPerQueue(
+        this.queuePaused,
+        (queue) => queue.isPaused(),
+        (queue, paused) => this.queuePaused.set({ queue }, paused ? 1 : 0),
+      ),
+  });
+
+  private readonly queueWorkers: Gauge<'queue'> = new Gauge({
+    name: 'upvest_queue_workers',
+    help: 'Workers connected to a BullMQ queue, from CLIENT LIST at scrape time (left out where Redis refuses CLIENT LIST). Aggregate with max.',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: () =>
+      this.collectPerQueue(
+        this.queueWorkers,
+        (queue) => queue.getWorkersCount(),
+        (queue, workers) => this.queueWorkers.set({ queue }, workers),
+      ),
+  });
+
+  private readonly quarantinePending: Gauge = new Gauge({
+    name: 'upvest_quarantine_pending',
+    help: 'Quarantined payloads not reprocessed yet, read from Postgres at scrape time. Every process reports the same table: aggregate with max.',
+    registers: [this.registry],
+    collect: () => this.collectBacklog(this.quarantinePending, (backlog) => backlog.quarantinePending()),
+  });
+
+  private readonly inboxOldestUnprojected: Gauge = new Gauge({
+    name: 'upvest_inbox_oldest_unprojected_seconds',
+    help: 'Age of the oldest inbox event (webhook_events) not projected yet, from its receipt, read from Postgres at scrape time; 0 when there is none. Aggregate with max.',
+    registers: [this.registry],
+    collect: () => this.collectBacklog(this.inboxOldestUnprojected, (backlog) => backlog.oldestUnprojectedSeconds()),
   });
 
   private readonly projectionJobAttempts = new Counter({
@@ -127,7 +205,7 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
   });
 
   constructor(options: MetricsOptions = {}) {
-    this.queueCountsTimeoutMs = options.queueCountsTimeoutMs ?? 1000;
+    this.scrapeReadTimeoutMs = options.scrapeReadTimeoutMs ?? 1000;
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     // Series that alerts use in rate()/increase() exist from the start, at 0.
     for (const outcome of JOB_ATTEMPT_OUTCOMES) this.projectionJobAttempts.inc({ outcome }, 0);
@@ -140,14 +218,19 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     return this.registry.contentType;
   }
 
-  /** Everything in the Prometheus text format; reads the queue counts first. */
+  /** Everything in the Prometheus text format; reads the queues and the backlog first. */
   text(): Promise<string> {
     return this.registry.metrics();
   }
 
-  /** Adds a queue to `upvest_queue_jobs`. */
-  watchQueue(queue: JobCountsSource): void {
+  /** Adds a queue to the `upvest_queue_*` gauges. */
+  watchQueue(queue: WatchedQueue): void {
     this.queues.push(queue);
+  }
+
+  /** Reads `upvest_quarantine_pending` and `upvest_inbox_oldest_unprojected_seconds` from this source. */
+  watchBacklog(backlog: BacklogSource): void {
+    this.backlog = backlog;
   }
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {
@@ -193,21 +276,32 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     this.reconciliationOldestNonFinal.set(report.oldestNonFinalSeconds ?? 0);
   }
 
-  /** Gauge collect(): a queue whose counts do not arrive in time is left out rather than shown stale. */
-  private async collectQueueJobs(): Promise<void> {
-    await Promise.all(
-      this.queues.map(async (queue) => {
-        try {
-          const counts = await withTimeout(
-            queue.getJobCounts(...QUEUE_JOB_STATES),
-            this.queueCountsTimeoutMs,
-            () => new Error(`no job counts within ${this.queueCountsTimeoutMs} ms`),
-          );
-          for (const state of QUEUE_JOB_STATES) this.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
-        } catch {
-          for (const state of QUEUE_JOB_STATES) this.queueJobs.remove({ queue: queue.name, state });
-        }
-      }),
+  /**
+   * Gauge collect(): reads every watched queue, then replaces the gauge's series at once. A queue
+   * whose read fails or is late is left out rather than shown stale.
+   */
+  private async collectPerQueue<T>(gauge: Gauge<string>, read: (queue: WatchedQueue) => Promise<T>, set: (queue: string, value: T) => void): Promise<void> {
+    const results = await Promise.all(
+      this.queues.map((queue) =>
+        this.readInTime(read(queue), queue.name).then(
+          (value) => ({ queue: queue.name, value }),
+          () => undefined,
+        ),
+      ),
     );
+    gauge.reset();
+    for (const result of results) if (result !== undefined) set(result.queue, result.value);
+  }
+
+  /** Gauge collect() of a backlog gauge: left out without a backlog, and when Postgres does not answer in time. */
+  private async collectBacklog(gauge: Gauge, read: (backlog: BacklogSource) => Promise<number>): Promise<void> {
+    const value = this.backlog === undefined ? undefined : await this.readInTime(read(this.backlog), 'postgres').catch(() => undefined);
+    // Without labels, reset() leaves a 0, which would read as "nothing pending".
+    if (value === undefined) gauge.remove({});
+    else gauge.set(value);
+  }
+
+  private readInTime<T>(work: Promise<T>, source: string): Promise<T> {
+    return withTimeout(work, this.scrapeReadTimeoutMs, () => new Error(`no answer from ${source} within ${this.scrapeReadTimeoutMs} ms`));
   }
 }

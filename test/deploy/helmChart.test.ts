@@ -12,6 +12,12 @@ const ALERTS = [
   'UpvestWebhookSignatureFailuresSpike',
   'UpvestDependencyErrors',
   'UpvestRedisMayEvict',
+  'UpvestQueueStalled',
+  'UpvestQueuePaused',
+  'UpvestNoActiveWorker',
+  'UpvestInboxEventsNotProjected',
+  'UpvestTargetDown',
+  'UpvestTargetAbsent',
 ];
 
 const ofKind = (objects: K8sObject[], kind: string) => objects.filter((object) => object.kind === kind);
@@ -331,7 +337,7 @@ describe('Helm chart', () => {
       expect(backends.map((entry) => entry.backend.service.port.name)).toEqual(['http']);
     });
 
-    test('the PrometheusRule has the seven alerts with summary, description and a README runbook anchor', () => {
+    test('the PrometheusRule has its alerts with summary, description and a README runbook anchor', () => {
       const [rule] = ofKind(objects, 'PrometheusRule');
       const alerts = rule.spec.groups.flatMap((group: { rules: unknown[] }) => group.rules) as Array<{
         alert: string;
@@ -354,7 +360,7 @@ describe('Helm chart', () => {
       const expr = Object.fromEntries(alerts.map((alert) => [alert.alert, alert.expr]));
       expect(expr.UpvestQueueJobsFailed).toMatch(/upvest_queue_jobs\{queue="upvest-events",state="failed",.*\}\) > 0$/);
       expect(expr.UpvestReconciliationFailing).toMatch(/upvest_queue_jobs\{queue="upvest-reconciliation",state="failed",.*\}\) > 0$/);
-      expect(expr.UpvestWebhookEventsQuarantined).toMatch(/increase\(upvest_webhook_events_total\{outcome="quarantined",.*\}\[15m\]\)\) > 0$/);
+      expect(expr.UpvestWebhookEventsQuarantined).toMatch(/upvest_quarantine_pending\{.*\}\) > 0$/);
       expect(expr.UpvestProjectionLagHigh).toMatch(/^histogram_quantile\(0\.99, .*upvest_projection_lag_seconds_bucket\{.*\}\[5m\]\)\)\) > 60$/);
       expect(expr.UpvestWebhookSignatureFailuresSpike).toMatch(/rate\(upvest_webhook_signature_failures_total\{.*\}\[5m\]\)\) > 0\.1$/);
       expect(expr.UpvestDependencyErrors).toMatch(/upvest_dependency_errors_total\{/);

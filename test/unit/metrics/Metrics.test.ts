@@ -1,4 +1,4 @@
-import { JobCountsSource, Metrics, QueueJobState } from '../../../src/metrics/Metrics';
+import { BacklogSource, Metrics, QueueJobState, WatchedQueue } from '../../../src/metrics/Metrics';
 
 /** The value of one series, or undefined when the series is not exported. */
 async function valueOf(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
@@ -9,9 +9,19 @@ async function valueOf(metrics: Metrics, name: string, labels: Record<string, st
   return values.find((value) => wanted.every(([key, label]) => value.labels[key] === label))?.value;
 }
 
-function queueWith(name: string, getJobCounts: JobCountsSource['getJobCounts']): JobCountsSource {
-  return { name, getJobCounts };
+/** A queue whose every read goes through `getJobCounts`, so that they hang or fail together, as with one Redis. */
+function queueWith(name: string, getJobCounts: WatchedQueue['getJobCounts'], state: Partial<Omit<WatchedQueue, 'name' | 'getJobCounts'>> = {}): WatchedQueue {
+  return {
+    name,
+    getJobCounts,
+    getWaiting: () => getJobCounts().then(() => []),
+    isPaused: () => getJobCounts().then(() => false),
+    getWorkersCount: () => getJobCounts().then(() => 1),
+    ...state,
+  };
 }
+
+const COUNTS = { waiting: 0, active: 0, delayed: 0, failed: 0 };
 
 describe('Metrics', () => {
   it('exposes exactly the documented metric names on a registry of its own', async () => {
@@ -20,10 +30,15 @@ describe('Metrics', () => {
     expect(names).toEqual([
       'upvest_dependency_errors_total',
       'upvest_http_request_duration_seconds',
+      'upvest_inbox_oldest_unprojected_seconds',
       'upvest_inbox_requeued_events_total',
       'upvest_projection_job_attempts_total',
       'upvest_projection_lag_seconds',
+      'upvest_quarantine_pending',
       'upvest_queue_jobs',
+      'upvest_queue_oldest_waiting_seconds',
+      'upvest_queue_paused',
+      'upvest_queue_workers',
       'upvest_reconciliation_corrected_total',
       'upvest_reconciliation_oldest_non_final_seconds',
       'upvest_redis_maxmemory_policy',
@@ -113,7 +128,7 @@ describe('Metrics', () => {
     });
 
     it('does not let a slow Redis hang the scrape, and leaves out the counts it could not read rather than show stale ones', async () => {
-      const metrics = new Metrics({ defaultMetrics: false, queueCountsTimeoutMs: 50 });
+      const metrics = new Metrics({ defaultMetrics: false, scrapeReadTimeoutMs: 50 });
       let hang = false;
       metrics.watchQueue(
         queueWith('upvest-events', () => (hang ? new Promise(() => undefined) : Promise.resolve({ waiting: 1, active: 0, delayed: 0, failed: 0 }))),
@@ -138,6 +153,86 @@ describe('Metrics', () => {
 
       expect(text).toContain('# TYPE upvest_queue_jobs gauge');
       expect(text).not.toContain('queue="upvest-events"');
+    });
+  });
+
+  describe('the stall gauges of a queue', () => {
+    it('tell the age of the oldest waiting job, whether the queue is paused and how many workers it has', async () => {
+      const metrics = new Metrics({ defaultMetrics: false });
+      const queuedAt = Date.now() - 90_000;
+      metrics.watchQueue(
+        queueWith('upvest-events', async () => COUNTS, {
+          getWaiting: async (start, end) => (start === 0 && end === 0 ? [{ timestamp: queuedAt }] : []),
+          isPaused: async () => true,
+          getWorkersCount: async () => 3,
+        }),
+      );
+
+      expect(await valueOf(metrics, 'upvest_queue_oldest_waiting_seconds', { queue: 'upvest-events' })).toBeGreaterThanOrEqual(90);
+      expect(await valueOf(metrics, 'upvest_queue_oldest_waiting_seconds', { queue: 'upvest-events' })).toBeLessThan(120);
+      expect(await valueOf(metrics, 'upvest_queue_paused', { queue: 'upvest-events' })).toBe(1);
+      expect(await valueOf(metrics, 'upvest_queue_workers', { queue: 'upvest-events' })).toBe(3);
+    });
+
+    it('count a retried job as waiting since its last attempt started, and an empty queue as 0', async () => {
+      const metrics = new Metrics({ defaultMetrics: false });
+      const now = Date.now();
+      metrics.watchQueue(
+        queueWith('upvest-events', async () => COUNTS, { getWaiting: async () => [{ timestamp: now - 3_600_000, processedOn: now - 10_000 }] }),
+      );
+      metrics.watchQueue(queueWith('upvest-reconciliation', async () => COUNTS, { getWaiting: async () => [] }));
+
+      expect(await valueOf(metrics, 'upvest_queue_oldest_waiting_seconds', { queue: 'upvest-events' })).toBeLessThan(60);
+      expect(await valueOf(metrics, 'upvest_queue_oldest_waiting_seconds', { queue: 'upvest-reconciliation' })).toBe(0);
+      expect(await valueOf(metrics, 'upvest_queue_paused', { queue: 'upvest-reconciliation' })).toBe(0);
+    });
+
+    it('leave out only the worker count where Redis refuses CLIENT LIST', async () => {
+      const metrics = new Metrics({ defaultMetrics: false });
+      metrics.watchQueue(queueWith('upvest-events', async () => COUNTS, { getWorkersCount: () => Promise.reject(new Error("ERR unknown command 'CLIENT'")) }));
+
+      const text = await metrics.text();
+
+      expect(text).not.toMatch(/^upvest_queue_workers\{/m);
+      expect(text).toContain('upvest_queue_paused{queue="upvest-events"} 0');
+      expect(text).toContain('upvest_queue_jobs{queue="upvest-events",state="waiting"} 0');
+    });
+  });
+
+  describe('the backlog gauges, read from Postgres at scrape time', () => {
+    const backlogOf = (reads: Partial<BacklogSource>): BacklogSource => ({
+      quarantinePending: async () => 0,
+      oldestUnprojectedSeconds: async () => 0,
+      ...reads,
+    });
+
+    it('show the first quarantined item as a change from 0 to 1, which a counter born at 1 cannot', async () => {
+      const metrics = new Metrics({ defaultMetrics: false });
+      let pending = 0;
+      metrics.watchBacklog(backlogOf({ quarantinePending: async () => pending, oldestUnprojectedSeconds: async () => 42.5 }));
+      expect(await valueOf(metrics, 'upvest_quarantine_pending')).toBe(0);
+
+      pending = 1;
+
+      expect(await valueOf(metrics, 'upvest_quarantine_pending')).toBe(1);
+      expect(await valueOf(metrics, 'upvest_inbox_oldest_unprojected_seconds')).toBe(42.5);
+    });
+
+    it('are left out, not shown as 0, without a database or when Postgres does not answer in time', async () => {
+      const metrics = new Metrics({ defaultMetrics: false, scrapeReadTimeoutMs: 50 });
+      expect(await metrics.text()).not.toMatch(/^upvest_(quarantine_pending|inbox_oldest_unprojected_seconds) /m);
+
+      let hang = false;
+      const answer = <T>(value: T) => (hang ? new Promise<T>(() => undefined) : Promise.resolve(value));
+      metrics.watchBacklog(backlogOf({ quarantinePending: () => answer(2), oldestUnprojectedSeconds: () => answer(7) }));
+      expect(await metrics.text()).toContain('upvest_quarantine_pending 2');
+
+      hang = true;
+      const started = performance.now();
+      const text = await metrics.text();
+
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(text).not.toMatch(/^upvest_(quarantine_pending|inbox_oldest_unprojected_seconds) /m);
     });
   });
 });
