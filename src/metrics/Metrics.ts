@@ -119,16 +119,7 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     help: 'Age of the oldest waiting job of a BullMQ queue (since it was queued, or since its last attempt started), read from Redis at scrape time; 0 when none waits. Aggregate with max.',
     labelNames: ['queue'] as const,
     registers: [this.registry],
-    collect: () =>
-      this.collectPerQueue(
-        this.queueOldestWaiting,
-        (queue) => queue.getWaiting(0, 0),
-        (queue, [oldest]) => {
-          // A retried job keeps the timestamp of its first queueing; it has waited only since its last attempt.
-          const since = oldest === undefined ? Date.now() : Math.max(oldest.timestamp, oldest.processedOn ?? 0);
-          this.queueOldestWaiting.set({ queue }, Math.max(0, (Date.now() - since) / 1000));
-        },
-      ),
+    collect: () => this.collectQueueGauge(this.queueOldestWaiting, (queue) => queue.getWaiting(0, 0).then(([oldest]) => waitingSeconds(oldest))),
   });
 
   private readonly queuePaused: Gauge<'queue'> = new Gauge({
@@ -136,12 +127,7 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     help: 'Whether a BullMQ queue is paused (1) or not (0), e.g. from bull-board, read from Redis at scrape time. Aggregate with max.',
     labelNames: ['queue'] as const,
     registers: [this.registry],
-    collect: () =>
-      this.collectPerQueue(
-        this.queuePaused,
-        (queue) => queue.isPaused(),
-        (queue, paused) => this.queuePaused.set({ queue }, paused ? 1 : 0),
-      ),
+    collect: () => this.collectQueueGauge(this.queuePaused, (queue) => queue.isPaused().then(Number)),
   });
 
   private readonly queueWorkers: Gauge<'queue'> = new Gauge({
@@ -149,12 +135,7 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     help: 'Workers connected to a BullMQ queue, from CLIENT LIST at scrape time (left out where Redis refuses CLIENT LIST). Aggregate with max.',
     labelNames: ['queue'] as const,
     registers: [this.registry],
-    collect: () =>
-      this.collectPerQueue(
-        this.queueWorkers,
-        (queue) => queue.getWorkersCount(),
-        (queue, workers) => this.queueWorkers.set({ queue }, workers),
-      ),
+    collect: () => this.collectQueueGauge(this.queueWorkers, (queue) => queue.getWorkersCount()),
   });
 
   private readonly quarantinePending: Gauge = new Gauge({
@@ -293,6 +274,10 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     for (const result of results) if (result !== undefined) set(result.queue, result.value);
   }
 
+  private collectQueueGauge(gauge: Gauge<'queue'>, read: (queue: WatchedQueue) => Promise<number>): Promise<void> {
+    return this.collectPerQueue(gauge, read, (queue, value) => gauge.set({ queue }, value));
+  }
+
   /** Gauge collect() of a backlog gauge: left out without a backlog, and when Postgres does not answer in time. */
   private async collectBacklog(gauge: Gauge, read: (backlog: BacklogSource) => Promise<number>): Promise<void> {
     const value = this.backlog === undefined ? undefined : await this.readInTime(read(this.backlog), 'postgres').catch(() => undefined);
@@ -304,4 +289,11 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
   private readInTime<T>(work: Promise<T>, source: string): Promise<T> {
     return withTimeout(work, this.scrapeReadTimeoutMs, () => new Error(`no answer from ${source} within ${this.scrapeReadTimeoutMs} ms`));
   }
+}
+
+/** How long the oldest waiting job has waited; 0 when none waits. */
+function waitingSeconds(oldest: { timestamp: number; processedOn?: number } | undefined): number {
+  if (oldest === undefined) return 0;
+  // A retried job keeps the timestamp of its first queueing; it has waited only since its last attempt.
+  return Math.max(0, (Date.now() - Math.max(oldest.timestamp, oldest.processedOn ?? 0)) / 1000);
 }
