@@ -10,6 +10,7 @@ import { generateKeyPair, SigningKey } from '../src/signature';
 import { benchResources, deleteRedisKeys, dropDatabase } from './benchResources';
 import { brokenItemsScenario } from './brokenItems';
 import { buildService } from './buildService';
+import { changeFeedLatency } from './changeFeedLatency';
 import { inBatches } from '../src/shared/inBatches';
 import { ingestEvents, projectionWorkload } from './paymentEvents';
 import { checkProjection, drainProjection, emptyTables } from './projectionDrain';
@@ -24,8 +25,9 @@ import { signRequests, writeRequestsFile } from './signedRequests';
  *      signatures and parses the JSON: at 1 and 50 events per request with 32 in flight, and
  *      ~0.9 MiB deliveries of 1,700 events one at a time (the provider's model), and 5 MiB bodies of
  *      tiny broken items to an api process of their own;
- *   2. projection: events/s of one ROLE=worker process draining 20,000 events delivered through the API;
- *   3. the peak RSS of the api and the worker process over the whole run.
+ *   2. the change feed: from a status change's commit to the answer of a consumer waiting for it;
+ *   3. projection: events/s of one ROLE=worker process draining 20,000 events delivered through the API;
+ *   4. the peak RSS of the api and the worker process over the whole run.
  * Prints one table on stdout (progress goes to stderr). Exits 0 even when a target is missed;
  * non-zero when a server does not start, an answer is not 200 or the projected state is wrong.
  */
@@ -57,6 +59,8 @@ const PROJECTION_DIRECT_DEBITS = 2000;
 const PROJECTION_EVENTS_PER_DELIVERY = 50;
 const PROJECTION_TARGET = 10_000;
 const PEAK_RSS_TARGET_MB = 150;
+/** The read API is on in the api process, as for the change feed's consumers. */
+const READ_API_TOKEN = 'read-api-token-of-the-bench';
 
 const benchStarted = performance.now();
 // Other work on the machine shares the same cores and skews every figure; the report shows how busy it was.
@@ -90,6 +94,10 @@ async function main(): Promise<void> {
       rows.push(...measured.rows);
       targets.push(measured.target);
     }
+    progress('change feed, a consumer long-polling the api while status changes commit one at a time');
+    const feed = await changeFeedLatency(api, components, READ_API_TOKEN);
+    rows.push(feed.row);
+    targets.push(feed.target);
     progress('ingest, service (ROLE=api, a process of its own), 5 MiB bodies of tiny broken items');
     const broken = await brokenItemsScenario(SERVICE_MAIN, environment('api'), signingKey, config.webhook.path);
     rows.push(broken.row);
@@ -276,6 +284,7 @@ function serviceEnvironment(role: 'api' | 'worker', jwks: string): NodeJS.Proces
     REDIS_URL: resources.redisUrl,
     REDIS_PREFIX: resources.redisPrefix,
     UPVEST_WEBHOOK_JWKS: jwks,
+    READ_API_TOKEN,
     // On the main port, so that a run never depends on 9464 being free.
     METRICS_PORT: '0',
     // As the image runs the service (Dockerfile): fewer malloc arenas, less resident memory.

@@ -1,5 +1,8 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { ChangeCursors } from './changes/ChangeCursors';
+import { ChangeFeed } from './changes/ChangeFeed';
+import { ChangeNotifications } from './changes/ChangeNotifications';
 import { Config, ServiceRole } from './config/config';
 import { migrateDatabase } from './database/migrations';
 import { Database, openDatabase } from './database/prismaClient';
@@ -26,6 +29,7 @@ import { createRedisConnection } from './queue/redisConnection';
 import { EVENTS_QUEUE_NAME, RECONCILIATION_QUEUE_NAME } from './queue/redisKeys';
 import { RedisSettingsCheck } from './queue/redisSettings';
 import { projectionJobOptions, RetryPolicy } from './queue/retryPolicy';
+import { ChangeRoutesOptions } from './readApi/changeRoutes';
 import { PaymentReader } from './readApi/PaymentReader';
 import { Backfill } from './reconciliation/Backfill';
 import { Reconciler } from './reconciliation/Reconciler';
@@ -62,6 +66,7 @@ export class Components implements Operations {
     projectionStore: ProjectionStore;
     quarantineStore: QuarantineStore;
     paymentReader: PaymentReader;
+    changeRoutes: ChangeRoutesOptions;
     ingestor: BatchIngestor;
     api: UpvestApi | null;
     keyLookup: KeyLookup;
@@ -154,6 +159,21 @@ export class Components implements Operations {
 
   get quarantineStore(): QuarantineStore {
     return (this.built.quarantineStore ??= new QuarantineStore(this.database.prisma));
+  }
+
+  /** The change feed of the read API: its reader, its cursors (signed with READ_API_TOKEN) and its wake-ups. */
+  get changeRoutes(): ChangeRoutesOptions {
+    if (this.built.changeRoutes === undefined) {
+      const notifications = new ChangeNotifications(this.config.database.url, this.logger);
+      void notifications.start();
+      this.closing('change notifications', notifications, (started) => started.stop());
+      this.built.changeRoutes = {
+        feed: new ChangeFeed(this.database.pool),
+        cursors: new ChangeCursors(this.config.readApiToken ?? ''),
+        notifications,
+      };
+    }
+    return this.built.changeRoutes;
   }
 
   get paymentReader(): PaymentReader {

@@ -100,7 +100,7 @@ function operatorRouters(components: Components): Array<[string, Router]> {
     const queues = [components.projectionJobs.queue, components.reconciliationQueue];
     routers.push(['/admin', createAdminRouter({ token: config.adminToken, operations: components, queues, logger })]);
   }
-  if (config.readApiToken !== undefined) routers.push(['/', createReadApiRouter({ token: config.readApiToken, reader: components.paymentReader, logger })]);
+  if (config.readApiToken !== undefined) routers.push(['/', createReadApiRouter({ token: config.readApiToken, reader: components.paymentReader, changes: components.changeRoutes, logger })]);
   return routers;
 }
 

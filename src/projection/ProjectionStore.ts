@@ -1,3 +1,4 @@
+import { CHANGES_CHANNEL } from '../changes/ChangeNotifications';
 import { Prisma, PrismaClient } from '../database/prismaClient';
 import { canonicalTimestampSql } from '../events/timestamps';
 import { eventKey, PaymentEvent, PaymentKind, kindOf } from '../events/upvestEvents';
@@ -26,7 +27,7 @@ interface Writes {
   fetched: object[];
   /** Inbox events (webhooks), whose rows get their outcome. */
   projected: object[];
-  history: object[];
+  history: Array<Record<string, unknown> & { status_changed: boolean }>;
   states: Record<PaymentKind, object[]>;
 }
 
@@ -253,8 +254,10 @@ async function writeAll(tx: Transaction, writes: Writes): Promise<void> {
       event_created_at timestamptz, event_status payment_status, previous_status payment_status, status payment_status, status_changed boolean,
       source event_source)
   ),
-  ${Prisma.join(upserts, ',\n  ')}
-SELECT 1 AS written`;
+  ${Prisma.join(upserts, ',\n  ')},
+  -- Wakes the change feed's long-polling readers once this transaction commits.
+  notified AS (SELECT pg_notify(${CHANGES_CHANNEL}, '') WHERE ${writes.history.some((row) => row.status_changed)})
+SELECT count(*) AS written FROM notified`;
 }
 
 async function rebuild(tx: Transaction, kind: PaymentKind, paymentId: string): Promise<boolean> {

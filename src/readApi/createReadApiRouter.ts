@@ -3,6 +3,7 @@ import { problemErrorHandler } from '../http/problemErrorHandler';
 import { Logger } from '../logging/logger';
 import { requireBearerToken } from '../http/bearerAuth';
 import { OPENAPI_DOCUMENT } from './openApiDocument';
+import { changeRoutes, ChangeRoutesOptions } from './changeRoutes';
 import { PaymentReader } from './PaymentReader';
 import { PAYMENT_RESOURCES } from './paymentResources';
 import { paymentRoutes } from './paymentRoutes';
@@ -11,6 +12,7 @@ export interface ReadApiOptions {
   /** READ_API_TOKEN; the API is mounted only when it is set. */
   token: string;
   reader: PaymentReader;
+  changes: ChangeRoutesOptions;
   logger?: Logger;
 }
 
@@ -28,6 +30,7 @@ export function createReadApiRouter(options: ReadApiOptions): Router {
   // Scoped to /v1 so that the router can sit at the app root without guarding the webhook route.
   router.use('/v1', requireBearerToken(options.token));
   for (const resource of PAYMENT_RESOURCES) router.use(paymentRoutes(resource, options.reader));
+  router.use(changeRoutes(options.changes));
   // Scoped, and here rather than left to the app: problem+json in any app the router sits in, while
   // errors of the app's other routes keep reaching the app's own handler.
   router.use('/v1', problemErrorHandler(options.logger, 'read API request failed'));

@@ -1,4 +1,5 @@
-import { PAYMENT_STATUSES } from '../events/upvestEvents';
+import { PAYMENT_KINDS, PAYMENT_STATUSES } from '../events/upvestEvents';
+import { MAX_WAIT_SECONDS } from './changeRoutes';
 import { Field, HISTORY_FIELDS, PAYMENT_RESOURCES, PaymentResource } from './paymentResources';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './readApiParameters';
 
@@ -90,6 +91,40 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     ...Object.assign({}, ...PAYMENT_RESOURCES.map(paymentPaths)),
+    '/v1/changes': {
+      get: {
+        operationId: 'listChanges',
+        tags: ['Changes'],
+        summary: 'Status changes of every payment, each exactly once',
+        description:
+          'The status changes of withdrawals and direct debits in a stable order, from the position in `after` (an opaque cursor from ' +
+          'an earlier answer). No change is skipped and none is returned twice across consecutive calls, however many projection ' +
+          'transactions commit concurrently and in whatever order: a change is returned only once every transaction that began before it ' +
+          'has ended. Without `after`, the feed starts at its beginning, or at `from`. With `wait`, an empty answer waits up to that many ' +
+          'seconds and returns as soon as a change is committed; when the wait ends, it answers an empty page with the same cursor.',
+        parameters: [
+          { name: 'after', in: 'query', required: false, description: 'The `next` of an earlier answer.', schema: { type: 'string' } },
+          {
+            name: 'from',
+            in: 'query',
+            required: false,
+            description: 'Where to start without a cursor: `now` (changes from now on) or a date-time (changes recorded since, and possibly a few before).',
+            schema: { type: 'string' },
+          },
+          ref('parameters', 'limit'),
+          { name: 'wait', in: 'query', required: false, schema: { ...integerSchema, maximum: MAX_WAIT_SECONDS, default: 0 } },
+          { name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: [...PAYMENT_KINDS] } },
+          ref('parameters', 'status'),
+          queryUuid('payment_id', 'Only changes of this payment.'),
+        ],
+        responses: {
+          '200': { description: 'A page of changes and the cursor to read on from.', ...json(ref('schemas', 'ChangePage')) },
+          '400': ref('responses', 'BadRequest'),
+          '401': ref('responses', 'Unauthorized'),
+          '500': ref('responses', 'InternalError'),
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {
@@ -144,6 +179,31 @@ export const OPENAPI_DOCUMENT = {
         additionalProperties: false,
       },
       StatusHistoryEntry: objectSchema(HISTORY_FIELDS),
+      StatusChange: {
+        type: 'object',
+        required: ['payment_kind', 'payment_id', 'previous_status', 'status', 'event_id', 'event_type', 'event_created_at', 'source', 'recorded_at'],
+        properties: {
+          payment_kind: { type: 'string', enum: [...PAYMENT_KINDS] },
+          payment_id: { type: 'string', format: 'uuid' },
+          previous_status: { type: ['string', 'null'], enum: [...PAYMENT_STATUSES, null], description: 'null for the first status of a payment.' },
+          status: { type: 'string', enum: [...PAYMENT_STATUSES] },
+          event_id: { type: 'string', format: 'uuid', description: 'The event that caused the change.' },
+          event_type: { type: 'string' },
+          event_created_at: { type: 'string', format: 'date-time', description: "The event's created_at at the provider." },
+          source: { type: 'string', enum: ['webhook', 'reconciliation', 'backfill'] },
+          recorded_at: { type: 'string', format: 'date-time', description: 'When this service recorded the change.' },
+        },
+        additionalProperties: false,
+      },
+      ChangePage: {
+        type: 'object',
+        required: ['changes', 'next'],
+        properties: {
+          changes: { type: 'array', items: ref('schemas', 'StatusChange') },
+          next: { type: 'string', description: 'The cursor to pass as `after` in the next call.' },
+        },
+        additionalProperties: false,
+      },
       ...Object.assign({}, ...PAYMENT_RESOURCES.map(paymentSchemas)),
     },
   },

@@ -4,6 +4,9 @@ import { createPrismaClient, PrismaClient } from '../../../src/database/prismaCl
 import { PaymentEvent } from '../../../src/events/upvestEvents';
 import { ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { createReadApiRouter } from '../../../src/readApi/createReadApiRouter';
+import { Components, createComponents } from '../../../src/compose';
+import { loadConfig } from '../../../src/config/config';
+import { createLogger } from '../../../src/logging/logger';
 import { OPENAPI_DOCUMENT } from '../../../src/readApi/openApiDocument';
 import { PaymentReader } from '../../../src/readApi/PaymentReader';
 import { directDebitEvent, EventOptions, ProviderEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
@@ -40,6 +43,7 @@ describe('read API', () => {
   let database: TestDatabase;
   let prisma: PrismaClient;
   let app: Express;
+  let components: Components;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -61,11 +65,13 @@ describe('read API', () => {
       WHEN '${W1}' THEN '2026-03-01T10:00:00Z'::timestamptz WHEN '${W2}' THEN '2026-03-01T11:00:00Z' ELSE '2026-03-01T12:00:00.123456Z' END`);
     await prisma.$executeRawUnsafe(`UPDATE withdrawals SET reconciled_at = '2026-03-02T00:00:00Z' WHERE id = '${W2}'`);
     await prisma.$executeRawUnsafe(`UPDATE direct_debits SET projected_at = CASE id::text WHEN '${D1}' THEN '2026-03-01T10:00:00Z'::timestamptz ELSE '2026-03-01T11:00:00Z' END`);
+    components = await createComponents(loadConfig({ DATABASE_URL: database.url, READ_API_TOKEN: TOKEN, MIGRATE_ON_START: 'false' }), createLogger('error', true), 'cli');
     app = express();
-    app.use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(prisma) }));
+    app.use(createReadApiRouter({ token: TOKEN, reader: components.paymentReader, changes: components.changeRoutes }));
   });
 
   afterAll(async () => {
+    await components.close();
     await prisma.$disconnect();
     await database.drop();
   });
@@ -256,7 +262,7 @@ describe('read API', () => {
     const broken = createPrismaClient('postgresql://postgres@127.0.0.1:1/none', 1);
     const errors: string[] = [];
     const logger = { error: (message: string) => errors.push(message) } as unknown as Parameters<typeof createReadApiRouter>[0]['logger'];
-    const brokenApp = express().use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(broken), logger }));
+    const brokenApp = express().use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(broken), changes: components.changeRoutes, logger }));
     try {
       const response = await request(brokenApp).get('/v1/withdrawals').set('Authorization', `Bearer ${TOKEN}`);
       expectProblem(response, 500, /could not be processed/);
@@ -271,7 +277,7 @@ describe('read API', () => {
     outer.get('/boom', () => {
       throw Object.assign(new Error('teapot'), { status: 418 });
     });
-    outer.use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(prisma) }));
+    outer.use(createReadApiRouter({ token: TOKEN, reader: components.paymentReader, changes: components.changeRoutes }));
     outer.get('/webhooks/upvest', (_request, response) => {
       response.send('webhook');
     });

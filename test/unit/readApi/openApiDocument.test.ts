@@ -7,7 +7,7 @@ describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1 and lists every endpoint', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(
-      ['/v1/direct-debits', '/v1/direct-debits/{id}', '/v1/openapi.json', '/v1/withdrawals', '/v1/withdrawals/{id}'],
+      ['/v1/changes', '/v1/direct-debits', '/v1/direct-debits/{id}', '/v1/openapi.json', '/v1/withdrawals', '/v1/withdrawals/{id}'],
     );
   });
 

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Components } from '../src/compose';
+import { CHANGES_CHANNEL } from '../src/changes/ChangeNotifications';
+import { ResultRow, TargetCheck, formatNumber } from './report';
+import { ServerProcess } from './serviceProcess';
+
+const CHANGES = 200;
+const TARGET_P99_MS = 100;
+
+/**
+ * A consumer long-polls GET /v1/changes on the api process while status changes commit one at a
+ * time, each as the projection commits one (a history row and its NOTIFY in one transaction).
+ * Measures from each COMMIT's return to the consumer's answer holding the change.
+ */
+export async function changeFeedLatency(api: ServerProcess, components: Components, token: string): Promise<{ row: ResultRow; target: TargetCheck }> {
+  const base = `http://127.0.0.1:${api.port}/v1/changes`;
+  const headers = { authorization: `Bearer ${token}` };
+  let cursor = ((await (await fetch(`${base}?from=now`, { headers })).json()) as { next: string }).next;
+  const latenciesMs: number[] = [];
+  for (let change = 0; change < CHANGES; change += 1) {
+    const answer = fetch(`${base}?after=${cursor}&wait=10`, { headers }).then(async (response) => ({ body: (await response.json()) as { changes: unknown[]; next: string }, at: performance.now() }));
+    // Let the request arrive and start waiting, as a consumer's next poll would.
+    await sleep(20);
+    const committedAt = await commitChange(components);
+    const { body, at } = await answer;
+    if (body.changes.length !== 1) throw new Error(`change feed: expected 1 change, got ${body.changes.length}`);
+    latenciesMs.push(at - committedAt);
+    cursor = body.next;
+  }
+  const sorted = latenciesMs.sort((a, b) => a - b);
+  const p99Ms = sorted[Math.ceil(sorted.length * 0.99) - 1];
+  return {
+    row: {
+      scenario: 'change feed: commit to long-poll answer',
+      eventsPerSecond: CHANGES / (latenciesMs.reduce((sum, ms) => sum + ms, 0) / 1000),
+      p50Ms: sorted[Math.floor(sorted.length / 2)],
+      p99Ms,
+      peakRssMb: api.peakRssMb(),
+      sample: `${CHANGES} changes committed one at a time, each awaited by a waiting GET /v1/changes`,
+    },
+    target: { name: `change feed: commit to answer p99 <= ${TARGET_P99_MS} ms`, value: formatNumber(p99Ms, 1), met: p99Ms <= TARGET_P99_MS },
+  };
+}
+
+/** One status change committed with its notification; resolves when COMMIT has returned, with that time. */
+async function commitChange(components: Components): Promise<number> {
+  const client = await components.database.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO payment_status_history
+         (payment_kind, payment_id, event_id, event_type, event_created_at, event_status, previous_status, status, status_changed)
+       VALUES ('WITHDRAWAL', $1, $2, 'WITHDRAWAL.NEW', now(), 'NEW', NULL, 'NEW', true)`,
+      [randomUUID(), randomUUID()],
+    );
+    await client.query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
+    await client.query('COMMIT');
+    return performance.now();
+  } finally {
+    client.release();
+  }
+}
