@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHART_DIR, K8sObject, renderChart, runHelm } from '../support/helm';
+import { CHART_DIR, K8sObject, PRODUCTION_VALUES, renderChart, runHelm } from '../support/helm';
 
-const PRODUCTION_VALUES = path.join(CHART_DIR, 'ci/production-values.yaml');
 const COMPONENTS = ['api', 'worker'] as const;
 const ALERTS = [
   'UpvestQueueJobsFailed',
@@ -100,6 +99,24 @@ describe('Helm chart', () => {
         expect(constraint.labelSelector.matchLabels['app.kubernetes.io/component']).toBe(component);
         expect(matches(constraint.labelSelector.matchLabels, spec.template.metadata.labels)).toBe(true);
       }
+    });
+
+    test("UV_THREADPOOL_SIZE follows each role's CPU limit in whole cores, at least 2, unless set elsewhere", () => {
+      const threadPoolSizes = (args: string[]) =>
+        ofKind(renderChart(args), 'Deployment').map(
+          (object) => object.spec.template.spec.containers[0].env.filter((variable: { name: string }) => variable.name === 'UV_THREADPOOL_SIZE'),
+        );
+      // The defaults: api limit 1 CPU, worker 2.
+      expect(threadPoolSizes([])).toEqual([[{ name: 'UV_THREADPOOL_SIZE', value: '2' }], [{ name: 'UV_THREADPOOL_SIZE', value: '2' }]]);
+      expect(threadPoolSizes(['--set', 'api.resources.limits.cpu=3500m', '--set', 'worker.resources.limits.cpu=3'])).toEqual([
+        [{ name: 'UV_THREADPOOL_SIZE', value: '4' }],
+        [{ name: 'UV_THREADPOOL_SIZE', value: '3' }],
+      ]);
+      const unlimited = threadPoolSizes(['--set', 'api.resources.limits.cpu=null']);
+      expect(unlimited[0]).toEqual([]);
+      const own = threadPoolSizes(['--set-json', 'worker.extraEnv=[{"name":"UV_THREADPOOL_SIZE","value":"8"}]']);
+      expect(own[1]).toEqual([{ name: 'UV_THREADPOOL_SIZE', value: '8' }]);
+      expect(threadPoolSizes(['--set', 'config.UV_THREADPOOL_SIZE=6'])).toEqual([[], []]);
     });
 
     test('only the api waits before shutting down (the ingress must drop it first)', () => {
@@ -231,7 +248,19 @@ describe('Helm chart', () => {
       expect(ingress.metadata.annotations).toEqual({
         'cert-manager.io/cluster-issuer': 'letsencrypt',
         'nginx.ingress.kubernetes.io/whitelist-source-range': cidrs.join(','),
+        'nginx.ingress.kubernetes.io/proxy-body-size': '5242880',
       });
+    });
+
+    test("the ingress controller's body limit follows WEBHOOK_BODY_LIMIT_BYTES, through the annotation configured", () => {
+      const annotationsOf = (args: string[]) => ofKind(renderChart(['-f', PRODUCTION_VALUES, ...args]), 'Ingress')[0].metadata.annotations ?? {};
+      // ingress-nginx would answer 413 above its default of 1 MiB, and Upvest retries that delivery forever.
+      expect(annotationsOf([])['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('5242880');
+      expect(annotationsOf(['--set', 'config.WEBHOOK_BODY_LIMIT_BYTES=10485760'])['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('10485760');
+      const nginxInc = annotationsOf(['--set', 'ingress.bodySizeAnnotation=nginx.org/client-max-body-size']);
+      expect(nginxInc['nginx.org/client-max-body-size']).toBe('5242880');
+      expect(nginxInc).not.toHaveProperty('nginx.ingress.kubernetes.io/proxy-body-size');
+      expect(Object.keys(annotationsOf(['--set', 'ingress.bodySizeAnnotation=']))).toEqual(['cert-manager.io/cluster-issuer', 'nginx.ingress.kubernetes.io/whitelist-source-range']);
     });
 
     test('WEBHOOK_PUBLIC_URL is the https URL of the ingress host and path', () => {
@@ -377,6 +406,35 @@ describe('Helm chart', () => {
     });
   });
 
+  describe('long release names', () => {
+    // Helm's longest release name is 53 characters; suffixes such as -migrate must still fit into 63.
+    const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+    const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+    test.each(['payments-upvest-webhooks-eu-central-prod', 'payments-upvest-webhooks-eu-central-prod-blue-green-a'])(
+      'every name and label value rendered for %s is a valid DNS label of at most 63 characters',
+      (release) => {
+        expect([40, 53]).toContain(release.length);
+        for (const args of [[], ['-f', PRODUCTION_VALUES, '--set', 'ingress.tls.secretName=']]) {
+          const objects = renderChart(args, release);
+          const names = objects.flatMap((object) => [
+            object.metadata.name,
+            ...(object.kind === 'Ingress' ? object.spec.tls.map((tls: { secretName: string }) => tls.secretName) : []),
+            ...(object.spec?.template?.spec?.serviceAccountName ? [object.spec.template.spec.serviceAccountName] : []),
+          ]);
+          expect(names.filter((name) => name.length > 63 || !DNS_LABEL.test(name))).toEqual([]);
+          const labelValues = objects.flatMap((object) =>
+            [object.metadata.labels, object.spec?.template?.metadata?.labels, object.spec?.selector?.matchLabels, object.spec?.selector].flatMap(
+              (labels) => Object.values((labels ?? {}) as Record<string, unknown>).filter((value): value is string => typeof value === 'string'),
+            ),
+          );
+          expect(labelValues.filter((value) => value.length > 63 || !LABEL_VALUE.test(value))).toEqual([]);
+        }
+      },
+      60_000,
+    );
+  });
+
   test('values.yaml documents every setting with a comment above it', () => {
     // Children of these are Kubernetes fields passed through as they are, described by their parent's comment.
     const passedThrough = new Set(['resources', 'podSecurityContext', 'containerSecurityContext', 'ingressController', 'prometheus']);
@@ -424,6 +482,16 @@ describe('Helm chart', () => {
       [['--set', 'ingress.enabled=true'], /ingress\.host is required/],
       [['--set-json', 'networkPolicy.clients=[{}]'], /networkPolicy\/clients\/0/],
       [['--set', 'config.SHUTDOWN_TIMEOUT_MS=60000'], /api\.terminationGracePeriodSeconds \(40\) must be at least/],
+      [['--set', 'secrets.values.ADMIN_TOKEN=fifteen-chars15'], /at '\/secrets\/values\/ADMIN_TOKEN': .*\n.*\n.*minLength: got 15, want 16/],
+      [['--set', 'secrets.values.READ_API_TOKEN=short'], /at '\/secrets\/values\/READ_API_TOKEN': .*\n.*\n.*minLength: got 5, want 16/],
+      [['--set', 'config.LOG_LEVEL=loud'], /at '\/config\/LOG_LEVEL': value must be one of '', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'/],
+      [['--set', 'config.WEBHOOK_BODY_LIMIT_BYTES=100'], /at '\/config\/WEBHOOK_BODY_LIMIT_BYTES': minimum: got 100, want 1,024/],
+      [['--set', 'api.autoscaling.minReplicas=11'], /api\.autoscaling\.minReplicas \(11\) must not exceed api\.autoscaling\.maxReplicas \(10\)/],
+      [['--set', 'worker.autoscaling.maxReplicas=1'], /worker\.autoscaling\.minReplicas \(2\) must not exceed worker\.autoscaling\.maxReplicas \(1\)/],
+      [['--set', 'api.podDisruptionBudget.maxUnavailable=0'], /at '\/api\/podDisruptionBudget\/maxUnavailable': .*\n.*minimum: got 0, want 1/],
+      [['--set-string', 'worker.podDisruptionBudget.maxUnavailable=0%'], /at '\/worker\/podDisruptionBudget\/maxUnavailable': .*\n.*\n.*'0%' does not match pattern/],
+      [['--set', 'containerPorts.metrics=3000'], /containerPorts\.metrics \(3000\) must differ from containerPorts\.http/],
+      [['--set', 'service.port=9464'], /service\.port \(9464\) must differ from containerPorts\.metrics/],
     ])('%j', (args, message) => {
       const result = runHelm(['template', 'release', CHART_DIR, ...args]);
       expect(result.status).not.toBe(0);

