@@ -1,4 +1,6 @@
-# syntax=docker/dockerfile:1
+# No `# syntax=` line: nothing here needs a newer Dockerfile frontend than the one built into BuildKit and the legacy
+# builder, and with the line BuildKit first pulls docker/dockerfile:1 (a floating tag) from Docker Hub, which fails
+# where only the base image is reachable (a mirror, an air-gapped CI). Both builders build this file as it is.
 # One image for every role. The role comes from the environment, the migration step from the command:
 #   docker run -e ROLE=api    <image>                              (API, the default command)
 #   docker run -e ROLE=worker <image>                              (projection worker)

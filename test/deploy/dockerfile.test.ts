@@ -207,6 +207,24 @@ describe('Dockerfile stages replayed without Docker', () => {
     expect(result.stdout).toMatch(/no pending migrations|applied: /);
   }, 30_000);
 
+  test('the migrate command creates a new database and logs one JSON object per line, as the service does', async () => {
+    const url = new URL(serviceEnvironment.DATABASE_URL);
+    url.pathname = `/${url.pathname.slice(1)}_migrate`;
+    try {
+      const result = spawnSync(process.execPath, composeMigrate.slice(1), { cwd: runtimeDir, env: { ...serviceEnvironment, DATABASE_URL: url.toString() }, encoding: 'utf8' });
+      expect(result.status).toBe(0);
+      const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines).toEqual([
+        expect.objectContaining({ level: 'info', message: 'migrations applied', databaseCreated: true, applied: expect.arrayContaining([expect.any(String)]) }),
+      ]);
+    } finally {
+      const client = new Client({ connectionString: serviceEnvironment.DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
+      await client.end();
+    }
+  }, 30_000);
+
   /** Starts the runtime stage's CMD in its layout, as the image would, and waits for /healthz and /readyz. */
   async function startImage(role: string) {
     const environment = { ...serviceEnvironment, ROLE: role, PORT: String(await freePort()), METRICS_PORT: String(await freePort()) };
