@@ -10,7 +10,8 @@ import { ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { OPENAPI_DOCUMENT } from '../../../src/readApi/openApiDocument';
 import { batchOf, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../../support/testDatabase';
-import { deleteRedisKeys, eventually, startTestService, TestService } from '../../support/testService';
+import { ServiceProcess, startServiceProcess } from '../../support/serviceProcess';
+import { deleteRedisKeys, eventually, providerKeys, startTestService, TestService } from '../../support/testService';
 import { mismatches, responseSchema } from './openApiShape';
 
 const TOKEN = 'read-api-token-for-the-change-feed';
@@ -123,26 +124,34 @@ describe('the change feed', () => {
 describe('GET /v1/changes', () => {
   let database: TestDatabase;
   let redisPrefix: string;
-  let reader: TestService;
+  let reader: ServiceProcess;
   let projector: TestService;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     redisPrefix = `test-${process.pid}-${randomUUID().slice(0, 8)}`;
-    // Two processes' worth of service: the reader's api waits, the other one projects.
-    reader = await startTestService({ ROLE: 'api', READ_API_TOKEN: TOKEN }, { database, redisPrefix });
+    // Two api processes on one database: the reader's waits, the other one receives and projects.
+    reader = await startServiceProcess({
+      ROLE: 'api',
+      READ_API_TOKEN: TOKEN,
+      DATABASE_URL: database.url,
+      REDIS_PREFIX: redisPrefix,
+      MIGRATE_ON_START: 'false',
+      UPVEST_WEBHOOK_JWKS: JSON.stringify(providerKeys.jwks),
+      LOG_LEVEL: 'warn',
+    });
     projector = await startTestService({ READ_API_TOKEN: TOKEN }, { database, redisPrefix });
   });
 
   afterAll(async () => {
-    await reader.stop();
+    await reader.stop('SIGTERM');
     await projector.stop();
     await deleteRedisKeys(redisPrefix);
     await database.drop();
   });
 
   /** Every answer is also checked against the OpenAPI document. */
-  async function get(service: TestService, path: string): Promise<request.Response> {
+  async function get(service: { baseUrl: string }, path: string): Promise<request.Response> {
     const response = await request(service.baseUrl).get(path).set('Authorization', `Bearer ${TOKEN}`);
     const contentType = String(response.headers['content-type']).split(';')[0];
     const schema = responseSchema(OPENAPI_DOCUMENT, path.split('?')[0], response.status, contentType);
@@ -182,6 +191,22 @@ describe('GET /v1/changes', () => {
 
     expect((await get(reader, `/v1/changes?payment_id=${paymentId}&status=PROCESSING`)).body.changes.map((change: { status: string }) => change.status)).toEqual(['PROCESSING']);
     expect((await get(reader, `/v1/changes?payment_id=${paymentId}&kind=DIRECT_DEBIT`)).body.changes).toEqual([]);
+  });
+
+  it('starts from a date: every change recorded since, and none of those before the first of them', async () => {
+    const before = withdrawalEvent({ paymentId: randomUUID(), status: 'NEW' });
+    await projector.deliver(batchOf(before));
+    await eventually(async () => projector.prisma.paymentStatusHistory.findUnique({ where: { eventId: before.id } }));
+    await sleep(50);
+    const since = new Date().toISOString();
+    const after = withdrawalEvent({ paymentId: randomUUID(), status: 'NEW' });
+    await projector.deliver(batchOf(after));
+    await eventually(async () => projector.prisma.paymentStatusHistory.findUnique({ where: { eventId: after.id } }));
+
+    const ids = (await get(reader, `/v1/changes?from=${since}`)).body.changes.map((change: { event_id: string }) => change.event_id);
+
+    expect(ids).toContain(after.id);
+    expect(ids).not.toContain(before.id);
   });
 
   it.each([
