@@ -101,24 +101,6 @@ describe('Helm chart', () => {
       }
     });
 
-    test("UV_THREADPOOL_SIZE follows each role's CPU limit in whole cores, at least 2, unless set elsewhere", () => {
-      const threadPoolSizes = (args: string[]) =>
-        ofKind(renderChart(args), 'Deployment').map(
-          (object) => object.spec.template.spec.containers[0].env.filter((variable: { name: string }) => variable.name === 'UV_THREADPOOL_SIZE'),
-        );
-      // The defaults: api limit 1 CPU, worker 2.
-      expect(threadPoolSizes([])).toEqual([[{ name: 'UV_THREADPOOL_SIZE', value: '2' }], [{ name: 'UV_THREADPOOL_SIZE', value: '2' }]]);
-      expect(threadPoolSizes(['--set', 'api.resources.limits.cpu=3500m', '--set', 'worker.resources.limits.cpu=3'])).toEqual([
-        [{ name: 'UV_THREADPOOL_SIZE', value: '4' }],
-        [{ name: 'UV_THREADPOOL_SIZE', value: '3' }],
-      ]);
-      const unlimited = threadPoolSizes(['--set', 'api.resources.limits.cpu=null']);
-      expect(unlimited[0]).toEqual([]);
-      const own = threadPoolSizes(['--set-json', 'worker.extraEnv=[{"name":"UV_THREADPOOL_SIZE","value":"8"}]']);
-      expect(own[1]).toEqual([{ name: 'UV_THREADPOOL_SIZE', value: '8' }]);
-      expect(threadPoolSizes(['--set', 'config.UV_THREADPOOL_SIZE=6'])).toEqual([[], []]);
-    });
-
     test('only the api waits before shutting down (the ingress must drop it first)', () => {
       expect(deployment('api').spec.template.spec.containers[0].lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
       expect(deployment('worker').spec.template.spec.containers[0].lifecycle).toBeUndefined();

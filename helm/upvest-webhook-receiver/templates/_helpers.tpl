@@ -105,18 +105,3 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- fail (printf "%s.terminationGracePeriodSeconds (%v) must be at least preStopSleepSeconds + SHUTDOWN_TIMEOUT_MS (%v s)" .component .values.terminationGracePeriodSeconds $neededSeconds) }}
 {{- end }}
 {{- end }}
-
-{{/*
-  UV_THREADPOOL_SIZE of one role: its CPU limit in whole cores, at least 2 (the pool also serves DNS lookups
-  and file access, which must not queue signature checks behind them). Empty without a CPU limit, or when
-  config or extraEnv sets the variable.
-*/}}
-{{- define "upvest.threadPoolSize" -}}
-{{- $cpu := toString (dig "limits" "cpu" "" .values.resources) }}
-{{- $own := ne (toString (dig "UV_THREADPOOL_SIZE" "" .root.Values.config)) "" }}
-{{- range .values.extraEnv }}{{ if eq .name "UV_THREADPOOL_SIZE" }}{{ $own = true }}{{ end }}{{ end }}
-{{- if and $cpu (not $own) }}
-{{- $cores := ternary (divf (trimSuffix "m" $cpu) 1000) (float64 $cpu) (hasSuffix "m" $cpu) }}
-{{- max 2 (ceil $cores | int) }}
-{{- end }}
-{{- end }}
