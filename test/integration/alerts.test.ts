@@ -1,7 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -11,6 +10,7 @@ import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
 import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { prometheusTools, renderPrometheusRule, rulesFile } from '../support/prometheus';
 import { eventually, startTestService, TestService } from '../support/testService';
+import { freePort } from '../support/privateRedis';
 
 const WAIT_MS = 90_000;
 
@@ -19,15 +19,6 @@ async function gauge(harness: TestService, name: string, labels = ''): Promise<n
   const text = await (await fetch(harness.metricsUrl)).text();
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}${labels === '' ? '' : `{${labels}}`} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** A Prometheus of its own that scrapes the service every second and evaluates the chart's rules. */

@@ -1,6 +1,4 @@
 import crypto from 'node:crypto';
-import { once } from 'node:events';
-import net from 'node:net';
 import request from 'supertest';
 import { generateKeyPair } from '../../src/signature';
 import { directDebitResource } from '../support/fakeUpvest';
@@ -8,6 +6,7 @@ import { startFakeUpvestTenant } from '../support/fakeUpvestTenant';
 import { refuseAmount666 } from '../support/refusedAmount';
 import { batchOf, directDebitEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import { eventually, signedHeaders, startTestService, TestService } from '../support/testService';
+import { freePort } from '../support/privateRedis';
 
 interface Sample {
   labels: Record<string, string>;
@@ -38,15 +37,6 @@ async function scrape(url: string): Promise<string> {
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
   return response.text();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 describe('GET /metrics on the main port (METRICS_PORT=0)', () => {
