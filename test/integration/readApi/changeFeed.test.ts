@@ -141,14 +141,15 @@ describe('GET /v1/changes', () => {
       LOG_LEVEL: 'warn',
     });
     projector = await startTestService({ READ_API_TOKEN: TOKEN }, { database, redisPrefix });
-  });
+    // A process of its own starts through tsx: slow on a busy machine.
+  }, 120_000);
 
   afterAll(async () => {
-    await reader.stop('SIGTERM');
-    await projector.stop();
+    await reader?.stop('SIGTERM');
+    await projector?.stop();
     await deleteRedisKeys(redisPrefix);
     await database.drop();
-  });
+  }, 60_000);
 
   /** Every answer is also checked against the OpenAPI document. */
   async function get(service: { baseUrl: string }, path: string): Promise<request.Response> {
