@@ -138,7 +138,6 @@ describe('GET /v1/changes', () => {
       REDIS_PREFIX: redisPrefix,
       MIGRATE_ON_START: 'false',
       UPVEST_WEBHOOK_JWKS: JSON.stringify(providerKeys.jwks),
-      LOG_LEVEL: 'warn',
     });
     projector = await startTestService({ READ_API_TOKEN: TOKEN }, { database, redisPrefix });
     // A process of its own starts through tsx: slow on a busy machine.
