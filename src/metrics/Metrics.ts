@@ -173,6 +173,12 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
     registers: [this.registry],
   });
 
+  private readonly reconciliationRuns = new Counter({
+    name: 'upvest_reconciliation_runs_total',
+    help: 'Reconciliation runs that completed in this process.',
+    registers: [this.registry],
+  });
+
   private readonly reconciliationCorrected = new Counter({
     name: 'upvest_reconciliation_corrected_total',
     help: 'Payments whose status reconciliation corrected because their webhook never arrived.',
@@ -253,6 +259,7 @@ export class Metrics implements IngestMetrics, ProjectionMetrics, Reconciliation
   }
 
   reconciliationRun(report: { corrected: number; oldestNonFinalSeconds: number | null }): void {
+    this.reconciliationRuns.inc();
     this.reconciliationCorrected.inc(report.corrected);
     this.reconciliationOldestNonFinal.set(report.oldestNonFinalSeconds ?? 0);
   }

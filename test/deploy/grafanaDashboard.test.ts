@@ -98,6 +98,7 @@ describe('Grafana dashboard', () => {
       'upvest_projection_lag_seconds_bucket',
       'upvest_quarantine_pending',
       'upvest_reconciliation_corrected_total',
+      'upvest_reconciliation_runs_total',
       'upvest_dependency_errors_total',
     ])
       expect([name, used.has(name)]).toEqual([name, true]);

@@ -41,6 +41,7 @@ describe('Metrics', () => {
       'upvest_queue_workers',
       'upvest_reconciliation_corrected_total',
       'upvest_reconciliation_oldest_non_final_seconds',
+      'upvest_reconciliation_runs_total',
       'upvest_redis_maxmemory_policy',
       'upvest_webhook_conflicting_duplicates_total',
       'upvest_webhook_events_total',
@@ -91,6 +92,16 @@ describe('Metrics', () => {
     expect(text).toContain('upvest_projection_lag_seconds_bucket{le="30"} 0');
     expect(text).toContain('upvest_projection_lag_seconds_bucket{le="60"} 1');
     expect(text).toContain('upvest_projection_lag_seconds_bucket{le="600"} 1');
+  });
+
+  it('counts the completed reconciliation runs', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    expect(await valueOf(metrics, 'upvest_reconciliation_runs_total')).toBe(0);
+
+    metrics.reconciliationRun({ corrected: 0, oldestNonFinalSeconds: null });
+    metrics.reconciliationRun({ corrected: 4, oldestNonFinalSeconds: null });
+
+    expect(await valueOf(metrics, 'upvest_reconciliation_runs_total')).toBe(2);
   });
 
   it('takes the reconciliation report: corrections add up, the oldest non-final age is replaced, null reads 0', async () => {
