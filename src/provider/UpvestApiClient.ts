@@ -1,14 +1,14 @@
 import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Span, SpanKind } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { UpvestApiConfig } from '../config/config';
 import { Logger } from '../logging/logger';
 import { retryDelayMs } from '../shared/retryBackoff';
+import { inSpan } from '../tracing/spans';
 import { AccessTokenCache, IssuedToken } from './AccessTokenCache';
 import { RequestPacer } from './RequestPacer';
-import { inSpan } from '../tracing/spans';
 import { signApiRequest } from './signApiRequest';
 import { UpvestApiError, UpvestApiUnavailableError } from './errors';
 
