@@ -3,6 +3,7 @@ import { loadConfig } from './config/config';
 import { ConfigError } from './config/errors';
 import { createLogger } from './logging/logger';
 import { startService } from './startService';
+import { startTracing } from './tracing/tracing';
 
 async function main(): Promise<void> {
   let config;
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  const tracing = startTracing();
+  if (tracing !== undefined) logger.info('tracing on: spans are exported over OTLP');
   const service = await startService(config, logger);
 
   let stopping = false;
@@ -28,16 +31,20 @@ async function main(): Promise<void> {
       service.forceClose();
       process.exit(1);
     }, config.shutdownTimeoutMs);
-    service.close().then(
-      () => {
-        clearTimeout(deadline);
-        process.exit(0);
-      },
-      (error) => {
-        logger.error('shutdown failed', { error: String(error) });
-        process.exit(1);
-      },
-    );
+    service
+      .close()
+      // The spans of the last deliveries are exported before the process exits; a collector that is away does not fail the shutdown.
+      .then(() => tracing?.shutdown().catch((error) => logger.warn('trace export at shutdown failed', { error: String(error) })))
+      .then(
+        () => {
+          clearTimeout(deadline);
+          process.exit(0);
+        },
+        (error) => {
+          logger.error('shutdown failed', { error: String(error) });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

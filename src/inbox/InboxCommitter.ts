@@ -3,6 +3,7 @@ import { eventKey } from '../events/upvestEvents';
 import { Logger } from '../logging/logger';
 import { batchJobId, JobEvent } from '../queue/jobs';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
+import { activeTraceCarrier, TraceCarrier } from '../tracing/spans';
 import { Delivery, InboxStore, ReceivedBatch } from './InboxStore';
 
 export interface InboxCommitterOptions {
@@ -21,6 +22,8 @@ interface Waiting {
   delivery: Delivery;
   /** Date.now() after which the delivery has been answered 503: it is dropped instead of written. */
   deadline: number;
+  /** The delivery's trace, for the job of its events: deliveries committed together share a job, not a trace. */
+  trace: TraceCarrier | undefined;
   resolve(received: ReceivedBatch): void;
   reject(error: Error): void;
 }
@@ -51,7 +54,7 @@ export class InboxCommitter {
    */
   commit(delivery: Delivery, deadline: number): Promise<ReceivedBatch> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ delivery, deadline, resolve, reject });
+      this.waiting.push({ delivery, deadline, trace: activeTraceCarrier(), resolve, reject });
       this.writeNext();
     });
   }
@@ -105,8 +108,10 @@ export class InboxCommitter {
       return;
     }
     group.forEach((waiting, index) => waiting.resolve(received[index]));
-    const added: JobEvent[] = group.flatMap(({ delivery }, index) =>
-      delivery.batch.events.filter(({ event }) => received[index].added.has(eventKey(event.id))).map(({ event }) => ({ id: event.id, type: event.type })),
+    const added: JobEvent[] = group.flatMap(({ delivery, trace }, index) =>
+      delivery.batch.events
+        .filter(({ event }) => received[index].added.has(eventKey(event.id)))
+        .map(({ event }) => ({ id: event.id, type: event.type, ...(trace !== undefined && { trace }) })),
     );
     if (added.length > 0) this.queue(jobId, added);
   }

@@ -1,4 +1,6 @@
+import { context, SpanContext, trace } from '@opentelemetry/api';
 import { databaseFailureCause, isPermanentDatabaseError } from '../database/databaseErrors';
+import { inSpan } from '../tracing/spans';
 import { PermanentProjectionError } from './errors';
 import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
 
@@ -12,6 +14,8 @@ export interface ProjectionBatchMetrics {
 
 interface Waiting {
   received: ReceivedEvent;
+  /** The span of the event's projection, when tracing is on. */
+  span: SpanContext | undefined;
   resolve(outcome: EventOutcome): void;
   reject(error: Error): void;
 }
@@ -34,7 +38,7 @@ export class ProjectionBatcher {
 
   project(received: ReceivedEvent): Promise<EventOutcome> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ received, resolve, reject });
+      this.waiting.push({ received, span: trace.getActiveSpan()?.spanContext(), resolve, reject });
       if (this.waiting.length >= this.maxSize) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
     });
@@ -50,7 +54,7 @@ export class ProjectionBatcher {
 
   private async write(batch: Waiting[]): Promise<void> {
     try {
-      const outcomes = await this.store.projectBatch(batch.map((waiting) => waiting.received));
+      const outcomes = await projectBatchInSpan(this.store, batch);
       if (this.metrics !== undefined) observeLag(this.metrics, batch, outcomes);
       for (const waiting of batch) waiting.resolve(outcomes.get(waiting.received.event.id) ?? 'duplicate');
     } catch (error) {
@@ -66,6 +70,17 @@ export class ProjectionBatcher {
       }
     }
   }
+}
+
+/**
+ * The store's transaction for a batch, as a span: a child of its first event's projection span and
+ * linked to the others', so that the trace of each event's delivery reaches it.
+ */
+function projectBatchInSpan(store: ProjectionStore, batch: Waiting[]): Promise<Map<string, EventOutcome>> {
+  const spans = batch.flatMap((waiting) => (waiting.span === undefined ? [] : [waiting.span]));
+  const parent = spans.length === 0 ? context.active() : trace.setSpanContext(context.active(), spans[0]);
+  const options = { links: spans.slice(1).map((span) => ({ context: span })), attributes: { 'projection.events': batch.length } };
+  return inSpan('projection transaction', options, () => store.projectBatch(batch.map((waiting) => waiting.received)), parent);
 }
 
 /** Event created_at → now, the batch having just committed. `outcomes` has each event once, also one sent twice. */

@@ -1,11 +1,14 @@
+import { SpanKind } from '@opentelemetry/api';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { eventKey } from '../events/upvestEvents';
 import { InboxStore } from '../inbox/InboxStore';
 import { Logger } from '../logging/logger';
 import { BATCH_JOB_NAME, eventIdOf, JobEvent } from '../queue/jobs';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
 import { projectionBackoffStrategy, RetryPolicy } from '../queue/retryPolicy';
 import { inBatches } from '../shared/inBatches';
+import { contextOf, inSpan } from '../tracing/spans';
 import { jobEvents } from './legacyJobs';
 import { ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
 import { PermanentProjectionError, TransientProjectionError } from './errors';
@@ -116,7 +119,7 @@ export class ProjectionWorker {
             throw error;
           });
           result.duplicate += chunk.length - received.length;
-          failed.push(...(await this.projectAll(received, result)));
+          failed.push(...(await this.projectAll(received, chunk, result)));
         } finally {
           this.permits.give(permits);
         }
@@ -142,9 +145,10 @@ export class ProjectionWorker {
     return result;
   }
 
-  /** Projects the events; returns those that can never be projected. A transient failure throws. */
-  private async projectAll(received: ReceivedEvent[], result: JobResult): Promise<Array<{ event: JobEvent; error: Error }>> {
-    const outcomes = await Promise.allSettled(received.map((event) => this.batcher.project(event)));
+  /** Projects the events (`named`: as the job names them); returns those that can never be projected. A transient failure throws. */
+  private async projectAll(received: ReceivedEvent[], named: JobEvent[], result: JobResult): Promise<Array<{ event: JobEvent; error: Error }>> {
+    const byKey = new Map(named.map((event) => [eventKey(event.id), event]));
+    const outcomes = await Promise.allSettled(received.map((event) => this.project(event, byKey.get(eventKey(event.event.id)))));
     const failed: Array<{ event: JobEvent; error: Error }> = [];
     outcomes.forEach((outcome, index) => {
       if (outcome.status === 'fulfilled') {
@@ -153,9 +157,25 @@ export class ProjectionWorker {
       }
       if (!(outcome.reason instanceof PermanentProjectionError)) throw outcome.reason;
       const { event } = received[index];
-      failed.push({ event: { id: event.id, type: event.type }, error: outcome.reason });
+      failed.push({ event: byKey.get(eventKey(event.id)) ?? { id: event.id, type: event.type }, error: outcome.reason });
     });
     return failed;
+  }
+
+  /** One event's projection, in the trace of the delivery that brought it when its job carries that. */
+  private project(received: ReceivedEvent, named: JobEvent | undefined): Promise<EventOutcome> {
+    const { event } = received;
+    const attributes = { 'upvest.event.id': event.id, 'upvest.event.type': event.type, 'upvest.payment.id': event.object.id };
+    return inSpan(
+      'project event',
+      { kind: SpanKind.CONSUMER, attributes },
+      async (span) => {
+        const outcome = await this.batcher.project(received);
+        span.setAttribute('projection.outcome', outcome);
+        return outcome;
+      },
+      contextOf(named?.trace),
+    );
   }
 
   /**

@@ -1,9 +1,12 @@
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Span, SpanKind } from '@opentelemetry/api';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
 import type { UpvestApiConfig } from '../config/config';
 import { Logger } from '../logging/logger';
 import { retryDelayMs } from '../shared/retryBackoff';
+import { inSpan } from '../tracing/spans';
 import { AccessTokenCache, IssuedToken } from './AccessTokenCache';
 import { RequestPacer } from './RequestPacer';
 import { signApiRequest } from './signApiRequest';
@@ -97,7 +100,13 @@ export class UpvestApiClient {
     return { accessToken: parsed.data.access_token, expiresInSeconds: parsed.data.expires_in };
   }
 
-  private async send(attempt: Attempt): Promise<ApiResponse> {
+  /** One span per request, its retries included; it names the method and the path, never the query, headers or body. */
+  private send(attempt: Attempt): Promise<ApiResponse> {
+    const attributes = { [ATTR_HTTP_REQUEST_METHOD]: attempt.method, [ATTR_URL_PATH]: attempt.path };
+    return inSpan(`upvest api ${attempt.method}`, { kind: SpanKind.CLIENT, attributes }, (span) => this.sendWithRetries(attempt, span));
+  }
+
+  private async sendWithRetries(attempt: Attempt, span: Span): Promise<ApiResponse> {
     const idempotencyKey = attempt.method === 'POST' ? crypto.randomUUID() : undefined;
     for (let attemptNumber = 1; ; attemptNumber += 1) {
       await this.pacer.waitForSlot();
@@ -113,6 +122,7 @@ export class UpvestApiClient {
           redirect: 'error',
           signal: AbortSignal.timeout(this.options.timeoutMs),
         });
+        span.setAttributes({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: response.status, 'upvest.api.attempts': attemptNumber });
         if (response.ok) return await answerOf(attempt, response);
         const refusal = await apiErrorOf(attempt, response);
         if (!refusal.retryable) throw refusal;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventKey } from '../events/upvestEvents';
+import { TraceCarrier } from '../tracing/spans';
 
 /**
  * Name of the jobs that project several inbox events (a delivery's, or those the sweeper found
@@ -11,6 +12,8 @@ export const BATCH_JOB_NAME = 'batch';
 export interface JobEvent {
   id: string;
   type: string;
+  /** With tracing on: the trace context (traceparent) of the delivery that brought the event, so that its projection joins that trace. */
+  trace?: TraceCarrier;
 }
 
 /** The data of every projection job: which inbox rows it projects. The events themselves are in Postgres. */
