@@ -285,6 +285,8 @@ function serviceEnvironment(role: 'api' | 'worker', jwks: string): NodeJS.Proces
     REDIS_PREFIX: resources.redisPrefix,
     UPVEST_WEBHOOK_JWKS: jwks,
     READ_API_TOKEN,
+    // Tracing is measured by running the bench with OTEL_EXPORTER_OTLP_ENDPOINT (and the other OTEL_*) set.
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_'))),
     // On the main port, so that a run never depends on 9464 being free.
     METRICS_PORT: '0',
     // As the image runs the service (Dockerfile): fewer malloc arenas, less resident memory.
