@@ -2,6 +2,7 @@ import { CHANGES_CHANNEL } from '../changes/ChangeNotifications';
 import { Prisma, PrismaClient } from '../database/prismaClient';
 import { canonicalTimestampSql } from '../events/timestamps';
 import { eventKey, PaymentEvent, PaymentKind, kindOf } from '../events/upvestEvents';
+import { inSpan } from '../tracing/spans';
 import { applyPaymentUpdate, compareUpdates, PaymentState } from './paymentState';
 import { PAYMENT_TABLES, PaymentTable, paymentUpdateOf } from './paymentTables';
 
@@ -61,8 +62,8 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
   const outcomes = new Map<string, EventOutcome>(received.map(({ event }) => [event.id, 'duplicate']));
   const batch = firstOfEachEvent(received);
   const events = batch.map(({ event }) => event);
-  await lockPayments(tx, events.map(paymentKey));
-  const { seenEventIds, states } = await readCurrent(tx, events);
+  await statement('lock payments', () => lockPayments(tx, events.map(paymentKey)));
+  const { seenEventIds, states } = await statement('read current', () => readCurrent(tx, events));
 
   const writes: Writes = { fetched: [], projected: [], history: [], states: { WITHDRAWAL: [], DIRECT_DEBIT: [] } };
   const changed = new Map<string, PaymentKind>();
@@ -107,8 +108,13 @@ async function project(tx: Transaction, received: ReceivedEvent[]): Promise<Map<
     });
   }
   for (const [key, kind] of changed) writes.states[kind].push(stateRecord(key, states.get(key) as PaymentState));
-  if (writes.history.length > 0) await writeAll(tx, writes);
+  if (writes.history.length > 0) await statement('write', () => writeAll(tx, writes));
   return outcomes;
+}
+
+/** One of the projection's three statements, as a span of its transaction's trace. */
+function statement<T>(name: string, run: () => Promise<T>): Promise<T> {
+  return inSpan(`postgres ${name}`, { attributes: { 'db.system.name': 'postgresql' } }, run);
 }
 
 /** The same event twice in one batch (e.g. a redelivery picked up together with the original) is written once. */

@@ -88,6 +88,9 @@ describe('tracing on', () => {
           (span) => span.parentSpanContext?.spanId === projectionSpanId || span.links.some((link) => link.context.spanId === projectionSpanId),
         );
         expect(transaction).toBeDefined();
+        // Its Postgres statements, each a span of its own.
+        const statements = spans.filter((span) => span.parentSpanContext?.spanId === transaction!.spanContext().spanId).map((span) => span.name);
+        expect(statements).toEqual(expect.arrayContaining(['postgres lock payments', 'postgres read current', 'postgres write']));
       }
 
       const secrets = [REMITTANCE, headers.signature, headers['signature-input']];
