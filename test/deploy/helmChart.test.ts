@@ -348,7 +348,7 @@ describe('Helm chart', () => {
       expect(backends.map((entry) => entry.backend.service.port.name)).toEqual(['http']);
     });
 
-    test('the PrometheusRule has its alerts with summary, description and a README runbook anchor', () => {
+    test('the PrometheusRule has its alerts with summary, description and a runbook anchor in docs/operations.md', () => {
       const [rule] = ofKind(objects, 'PrometheusRule');
       const alerts = rule.spec.groups.flatMap((group: { rules: unknown[] }) => group.rules) as Array<{
         alert: string;
@@ -357,13 +357,13 @@ describe('Helm chart', () => {
         annotations: Record<string, string>;
       }>;
       expect(alerts.map((alert) => alert.alert)).toEqual(ALERTS);
-      const readme = readFileSync(path.resolve(CHART_DIR, '../../README.md'), 'utf8');
-      for (const alert of ALERTS) expect(readme).toContain(`#### Runbook: ${alert}\n`);
+      const operations = readFileSync(path.resolve(CHART_DIR, '../../docs/operations.md'), 'utf8');
+      for (const alert of ALERTS) expect(operations).toContain(`#### Runbook: ${alert}\n`);
       for (const alert of alerts) {
         expect(alert.annotations).toEqual({
           summary: expect.any(String),
           description: expect.any(String),
-          runbook_url: `https://git.example.com/payments/upvest-webhook-receiver/blob/main/README.md#runbook-${alert.alert.toLowerCase()}`,
+          runbook_url: `https://git.example.com/payments/upvest-webhook-receiver/blob/main/docs/operations.md#runbook-${alert.alert.toLowerCase()}`,
         });
         expect(alert.labels).toEqual({ severity: expect.stringMatching(/^(critical|warning)$/), team: 'payments' });
         expect(alert.expr).toContain('namespace="payments"');

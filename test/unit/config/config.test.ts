@@ -17,12 +17,12 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
   throw new Error('expected loadConfig to throw a ConfigError');
 }
 
-/** The variables named in the first column of the README's configuration tables. */
+/** The variables named in the first column of the tables of docs/configuration.md. */
 function documentedVariables(): string[] {
-  const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
+  const reference = readFileSync(path.join(__dirname, '../../../docs/configuration.md'), 'utf8');
   const variables: string[] = [];
   let inTable = false;
-  for (const line of readme.split('\n')) {
+  for (const line of reference.split('\n')) {
     if (line.startsWith('| variable |')) inTable = true;
     else if (!line.startsWith('|')) inTable = false;
     else if (inTable) variables.push(...Array.from(line.split('|')[1].matchAll(/`([A-Z0-9_]+)`/g), (match) => match[1]));
@@ -465,7 +465,7 @@ describe('loadConfig', () => {
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['PORT', 'UPVEST_WEBHOOK_JWKS']);
   });
 
-  describe('the README', () => {
+  describe('docs/configuration.md', () => {
     /** What loading `env` gives: the configuration, or the problems of its ConfigError. */
     const outcomeOf = (env: NodeJS.ProcessEnv): unknown => {
       try {
