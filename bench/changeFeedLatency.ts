@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Components } from '../src/compose';
+import { Pool } from 'pg';
 import { CHANGES_CHANNEL } from '../src/changes/ChangeNotifications';
 import { ResultRow, TargetCheck, formatNumber } from './report';
 import { ServerProcess } from './serviceProcess';
@@ -14,7 +14,7 @@ const TARGET_P99_MS = 100;
  * time, each as the projection commits one (a history row and its NOTIFY in one transaction).
  * Measures from each COMMIT's return to the consumer's answer holding the change.
  */
-export async function changeFeedLatency(api: ServerProcess, components: Components, token: string): Promise<{ row: ResultRow; target: TargetCheck }> {
+export async function changeFeedLatency(api: ServerProcess, pool: Pool, token: string): Promise<{ row: ResultRow; target: TargetCheck }> {
   const base = `http://127.0.0.1:${api.port}/v1/changes`;
   const headers = { authorization: `Bearer ${token}` };
   let cursor = ((await (await fetch(`${base}?from=now`, { headers })).json()) as { next: string }).next;
@@ -23,7 +23,7 @@ export async function changeFeedLatency(api: ServerProcess, components: Componen
     const answer = fetch(`${base}?after=${cursor}&wait=10`, { headers }).then(async (response) => ({ body: (await response.json()) as { changes: unknown[]; next: string }, at: performance.now() }));
     // Let the request arrive and start waiting, as a consumer's next poll would.
     await sleep(20);
-    const committedAt = await commitChange(components);
+    const committedAt = await commitChange(pool);
     const { body, at } = await answer;
     if (body.changes.length !== 1) throw new Error(`change feed: expected 1 change, got ${body.changes.length}`);
     latenciesMs.push(at - committedAt);
@@ -45,8 +45,8 @@ export async function changeFeedLatency(api: ServerProcess, components: Componen
 }
 
 /** One status change committed with its notification; resolves when COMMIT has returned, with that time. */
-async function commitChange(components: Components): Promise<number> {
-  const client = await components.database.pool.connect();
+async function commitChange(pool: Pool): Promise<number> {
+  const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query(

@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
-import { Components } from '../src/compose';
 import { ProjectionJobData } from '../src/queue/jobs';
+import { BenchInfrastructure } from './benchInfrastructure';
 import { ProjectionWorkload } from './paymentEvents';
 import { LoadOptions, runLoadGenerator } from './runLoad';
 
@@ -27,9 +27,9 @@ export interface DrainResult {
  * timed apart, so that the API's work does not take CPU from the drain on this 2-core machine.
  * `fill`: the load generator's options, with the signed deliveries of the workload.
  */
-export async function drainProjection(components: Components, fill: LoadOptions, events: number, signal: AbortSignal): Promise<DrainResult> {
-  const database = components.database.pool;
-  const { queue } = await components.readyProjectionJobs();
+export async function drainProjection(bench: BenchInfrastructure, fill: LoadOptions, events: number, signal: AbortSignal): Promise<DrainResult> {
+  const { pool: database, eventsQueue: queue } = bench;
+  await queue.waitUntilReady();
   const before = await countEvents(database);
   if (before !== 0) throw new Error(`webhook_events already holds ${before} rows before the drain`);
   await queue.pause();
@@ -54,8 +54,8 @@ export async function drainProjection(components: Components, fill: LoadOptions,
  * Checks the end state: one row per payment, one history row per event, and every payment
  * CONFIRMED (the late CANCELLED of direct debits must not win). Returns the problems found.
  */
-export async function checkProjection(components: Components, workload: ProjectionWorkload): Promise<string[]> {
-  const { rows } = await components.database.pool.query<{ payments: string; history: string; not_confirmed: string }>(`
+export async function checkProjection(pool: Pool, workload: ProjectionWorkload): Promise<string[]> {
+  const { rows } = await pool.query<{ payments: string; history: string; not_confirmed: string }>(`
     SELECT (SELECT count(*) FROM withdrawals) + (SELECT count(*) FROM direct_debits) AS payments,
            (SELECT count(*) FROM payment_status_history) AS history,
            (SELECT count(*) FROM withdrawals WHERE status <> 'CONFIRMED')
@@ -72,8 +72,8 @@ export async function checkProjection(components: Components, workload: Projecti
 }
 
 /** Empties the status tables and the inbox between phases; the queue's keys go with deleteRedisKeys. */
-export async function emptyTables(components: Components): Promise<void> {
-  await components.database.pool.query('TRUNCATE webhook_events, payment_status_history, withdrawals, direct_debits, quarantined_payloads');
+export async function emptyTables(pool: Pool): Promise<void> {
+  await pool.query('TRUNCATE webhook_events, payment_status_history, withdrawals, direct_debits, quarantined_payloads');
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, signal: AbortSignal): Promise<void> {

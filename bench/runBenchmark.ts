@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Components, createComponents } from '../src/compose';
 import { Config, loadConfig } from '../src/config/config';
 import { createLogger } from '../src/logging/logger';
 import { generateKeyPair, SigningKey } from '../src/signature';
+import { BenchInfrastructure, openBenchInfrastructure } from './benchInfrastructure';
 import { benchResources, deleteRedisKeys, dropDatabase } from './benchResources';
 import { brokenItemsScenario } from './brokenItems';
 import { buildService } from './buildService';
@@ -81,8 +81,8 @@ async function main(): Promise<void> {
   const environment = (role: 'api' | 'worker') => serviceEnvironment(role, JSON.stringify(keyPair.jwks));
   // The configuration the service derives from the same variables: webhook path, prefix, database.
   const config = loadConfig(environment('api'));
-  // The bench's own view of the run's database and queue, built like the CLI's; the service creates the database.
-  const components = await createComponents(config, createLogger('warn', false, process.stderr), 'cli');
+  // The bench's own view of the run's database and queue; the service creates the database.
+  const bench = openBenchInfrastructure(config, createLogger('warn', false, process.stderr));
 
   const rows: ResultRow[] = [];
   const targets: TargetCheck[] = [];
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
       targets.push(measured.target);
     }
     progress('change feed, a consumer long-polling the api while status changes commit one at a time');
-    const feed = await changeFeedLatency(api, components, READ_API_TOKEN);
+    const feed = await changeFeedLatency(api, bench.pool, READ_API_TOKEN);
     rows.push(feed.row);
     targets.push(feed.target);
     progress('ingest, service (ROLE=api, a process of its own), 5 MiB bodies of tiny broken items');
@@ -104,14 +104,14 @@ async function main(): Promise<void> {
     targets.push(...broken.targets);
     // The ingest phase left its events in the inbox and its jobs in Redis; the worker must see only the projection workload.
     progress('emptying the inbox and the queue');
-    await emptyTables(components);
+    await emptyTables(bench.pool);
     await deleteRedisKeys(resources.redisUrl, resources.redisPrefix);
-    const projection = await projectionPhase(api, signingKey, components, environment('worker'));
+    const projection = await projectionPhase(api, signingKey, bench, config, environment('worker'));
     rows.push(projection.row);
     targets.push(projection.target, peakRssTarget('api', api.peakRssMb()), peakRssTarget('worker', projection.row.peakRssMb));
   } finally {
     await api.stop();
-    await components.close();
+    await bench.close();
   }
 
   process.stdout.write(`${reportLines(rows, targets).join('\n')}\n`);
@@ -161,8 +161,13 @@ async function ingestScenario(
 }
 
 /** A ROLE=worker process drains the projection workload, delivered through the api; then the end state is checked. */
-async function projectionPhase(api: ServerProcess, signingKey: SigningKey, components: Components, environment: NodeJS.ProcessEnv): Promise<{ row: ResultRow; target: TargetCheck }> {
-  const { config } = components;
+async function projectionPhase(
+  api: ServerProcess,
+  signingKey: SigningKey,
+  bench: BenchInfrastructure,
+  config: Config,
+  environment: NodeJS.ProcessEnv,
+): Promise<{ row: ResultRow; target: TargetCheck }> {
   const workload = projectionWorkload(PROJECTION_WITHDRAWALS, PROJECTION_DIRECT_DEBITS);
   const total = workload.events.length;
   const requestsFile = path.join(temporaryDirectory, 'projection.ndjson');
@@ -177,7 +182,7 @@ async function projectionPhase(api: ServerProcess, signingKey: SigningKey, compo
   try {
     const fill = { url: `http://127.0.0.1:${api.port}${config.webhook.path}`, requestsFile, warmupRequests: 0, concurrency: 32, maxRequests: deliveries.length, maxSeconds: 120 };
     const cpuBefore = worker.cpuSeconds();
-    drained = await drainProjection(components, fill, total, interruption.signal);
+    drained = await drainProjection(bench, fill, total, interruption.signal);
     worker.assertRunning();
     peakRssMb = worker.peakRssMb();
     cpuSeconds = worker.cpuSeconds() - cpuBefore;
@@ -185,7 +190,7 @@ async function projectionPhase(api: ServerProcess, signingKey: SigningKey, compo
     await worker.stop();
     fs.rmSync(requestsFile);
   }
-  problems.push(...(await checkProjection(components, workload)).map((problem) => `projection: ${problem}`));
+  problems.push(...(await checkProjection(bench.pool, workload)).map((problem) => `projection: ${problem}`));
 
   const rate = drained.events / (drained.elapsedMs / 1000);
   return {

@@ -1,8 +1,8 @@
-import './threadPoolSize';
+import './runtime/threadPoolSize';
 import { loadConfig } from './config/config';
 import { ConfigError } from './config/errors';
 import { createLogger } from './logging/logger';
-import { startService } from './startService';
+import { startService } from './wiring/startService';
 import { startTracing } from './tracing/tracing';
 
 async function main(): Promise<void> {

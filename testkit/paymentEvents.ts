@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ReceivedEvent } from '../src/events/receivedEvent';
 import {
   DirectDebitEvent,
   PaymentKind,
@@ -8,7 +9,6 @@ import {
   withdrawalEventSchema,
 } from '../src/events/upvestEvents';
 import { PaymentFields, PaymentUpdate } from '../src/projection/paymentState';
-import { ReceivedEvent } from '../src/projection/ProjectionStore';
 
 /**
  * Withdrawal and direct-debit events as the provider sends them, for the tests and the bench. The defaults

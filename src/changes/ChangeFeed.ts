@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { EventSource } from '../events/receivedEvent';
 import { canonicalTimestampSql as utc } from '../events/timestamps';
 import { PaymentKind, PaymentStatus } from '../events/upvestEvents';
 import { FeedPosition } from './ChangeCursors';
@@ -18,7 +19,7 @@ export interface StatusChange {
   event_id: string;
   event_type: string;
   event_created_at: string;
-  source: 'webhook' | 'reconciliation' | 'backfill';
+  source: EventSource;
   recorded_at: string;
 }
 

@@ -1,31 +1,53 @@
-import { Components } from '../compose';
+import { Config } from '../config/config';
+import { Logger } from '../logging/logger';
+import { UpvestApi } from '../provider/UpvestApi';
+import { OpenResources } from '../wiring/OpenResources';
 import { CliValues } from './cliOptions';
 import { CliIo } from './CliIo';
 import { UsageError } from './errors';
 
-/** What a command of `npm run cli` gets: its arguments, where to write, and the process's components. */
-export interface CommandContext {
+/** What a command's wiring builds on: the configuration, the logger, and what closes what it opens when the command ends. */
+export interface CommandSetup {
+  config: Config;
+  logger: Logger;
+  resources: OpenResources;
+}
+
+/** What a command of `npm run cli` gets: its arguments, where to write, and its own operations. */
+export interface CommandContext<Operations> {
   subcommand: string | undefined;
   /** The positional arguments after the subcommand. */
   args: string[];
   values: CliValues;
   io: CliIo;
-  /** Built on first use: a command that needs only the provider's API opens no database. */
-  components: Components;
-  /** The components once the database is migrated, as the service migrates it (MIGRATE_ON_START). */
-  migrated(): Promise<Components>;
+  /**
+   * The command's operations, built on the first call, by the command's own wiring: call it after
+   * checking the arguments, so that bad usage opens no connection.
+   */
+  operations(): Promise<Operations>;
 }
 
 /**
- * One command of `npm run cli`; returns the exit code. Bad arguments throw a UsageError; any other
- * error is reported as the operation's failure.
+ * One command of `npm run cli`, ready to run; returns the exit code. Bad arguments throw a
+ * UsageError; any other error is reported as the operation's failure.
  */
-export type CliCommand = (context: CommandContext) => Promise<number>;
+export type CliCommand = (context: Omit<CommandContext<never>, 'operations'>, setup: CommandSetup) => Promise<number>;
 
-/** What exists only with the provider's API credentials; a UsageError naming them when they are not configured. */
-export function withCredentials<T>(built: T | undefined): T {
-  if (built === undefined) {
+/**
+ * A command from its wiring (`wire`: builds only the operations the command uses, from the shared
+ * infrastructure) and what it does with them (`run`).
+ */
+export function cliCommand<Operations>(wire: (setup: CommandSetup) => Promise<Operations>, run: (context: CommandContext<Operations>) => Promise<number>): CliCommand {
+  return (context, setup) => {
+    let built: Promise<Operations> | undefined;
+    return run({ ...context, operations: () => (built ??= wire(setup)) });
+  };
+}
+
+/** The provider's API, or a UsageError naming its credentials when they are not configured. */
+export function withCredentials(api: UpvestApi | undefined): UpvestApi {
+  if (api === undefined) {
     throw new UsageError('The Upvest API credentials are not configured: set UPVEST_CLIENT_ID, UPVEST_CLIENT_SECRET, UPVEST_SIGNING_KEY(_FILE) and UPVEST_SIGNING_KEY_ID.');
   }
-  return built;
+  return api;
 }

@@ -1,16 +1,33 @@
+import { OperatorInbox } from '../inbox/OperatorInbox';
+import { FailedJobQuarantiner } from '../operations/FailedJobQuarantiner';
+import { FailedJobs } from '../operations/FailedJobs';
 import { failedJobsQuery, jobId, retryFilterBody } from '../operations/operationInputs';
-import { Operations } from '../operations/Operations';
+import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { jsonText } from '../shared/jsonText';
 import { oneLine } from '../shared/oneLine';
-import { CliCommand, CommandContext } from './CliCommand';
+import { COMMAND_POOL_SIZE, migrateIfConfigured, openDatabase, openReadyEventsQueue } from '../wiring/infrastructure';
+import { cliCommand, CommandSetup } from './CliCommand';
 import { CliIo, EXIT } from './CliIo';
 import { formatTable, truncated } from './formatTable';
 import { parsedOrUsage, singleArgument } from './arguments';
 import { UsageError } from './errors';
 
+interface JobOperations {
+  failedJobs: FailedJobs;
+  failedJobQuarantiner: FailedJobQuarantiner;
+}
+
+/** What the jobs commands use: the events queue, once Redis answers, and the inbox and quarantine of the migrated database. */
+async function wireJobOperations({ config, logger, resources }: CommandSetup): Promise<JobOperations> {
+  await migrateIfConfigured(config.database, logger);
+  const database = openDatabase(config.database.url, COMMAND_POOL_SIZE, resources);
+  const { queue } = await openReadyEventsQueue(config, resources, logger);
+  const inbox = new OperatorInbox(database.pool);
+  return { failedJobs: new FailedJobs(queue, inbox), failedJobQuarantiner: new FailedJobQuarantiner(queue, inbox, new QuarantineStore(database.prisma)) };
+}
+
 /** `jobs failed|show|retry|retry-failed|quarantine`: the events queue's failed jobs. */
-export const jobsCommand: CliCommand = async (context) => {
-  const { subcommand, args, values, io } = context;
+export const jobsCommand = cliCommand(wireJobOperations, async ({ subcommand, args, values, io, operations }) => {
   switch (subcommand) {
     case 'failed': {
       const query = parsedOrUsage(
@@ -18,7 +35,7 @@ export const jobsCommand: CliCommand = async (context) => {
         { type: values.type, failedReasonContains: values.reason, limit: values.limit, offset: values.offset },
         'jobs failed',
       );
-      const jobs = await (await operations(context)).failedJobs.list(query, query.limit, query.offset);
+      const jobs = await (await operations()).failedJobs.list(query, query.limit, query.offset);
       if (values.json) {
         io.out(jsonText(jobs, 2));
         return EXIT.ok;
@@ -29,14 +46,14 @@ export const jobsCommand: CliCommand = async (context) => {
     }
     case 'show': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs show', 'job id'), 'job id');
-      const job = await (await operations(context)).failedJobs.inspect(id);
+      const job = await (await operations()).failedJobs.inspect(id);
       if (job === undefined) return notFound(io, id);
       io.out(jsonText(job, 2));
       return EXIT.ok;
     }
     case 'retry': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs retry', 'job id'), 'job id');
-      const outcome = await (await operations(context)).failedJobs.retry(id);
+      const outcome = await (await operations()).failedJobs.retry(id);
       if (outcome === 'not-found') return notFound(io, id);
       if (outcome === 'not-failed') {
         io.err(`job ${id} is not in the failed state; nothing retried`);
@@ -47,7 +64,7 @@ export const jobsCommand: CliCommand = async (context) => {
     }
     case 'quarantine': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs quarantine', 'job id'), 'job id');
-      const result = await (await operations(context)).failedJobQuarantiner.setAside(id);
+      const result = await (await operations()).failedJobQuarantiner.setAside(id);
       if (result.outcome === 'not-found') return notFound(io, id);
       if (result.outcome !== 'set-aside') {
         io.err(SET_ASIDE_REFUSALS[result.outcome].replace('%s', id));
@@ -59,21 +76,14 @@ export const jobsCommand: CliCommand = async (context) => {
     case 'retry-failed': {
       if (args.length > 0) throw new UsageError('jobs retry-failed takes no arguments, only --type, --reason and --limit');
       const filter = parsedOrUsage(retryFilterBody, { type: values.type, failedReasonContains: values.reason, limit: values.limit }, 'jobs retry-failed');
-      const result = await (await operations(context)).failedJobs.retryMatching(filter, filter.limit);
+      const result = await (await operations()).failedJobs.retryMatching(filter, filter.limit);
       io.out(values.json ? jsonText(result, 2) : `retried ${result.retried} of ${result.matched} matching failed job(s)`);
       return EXIT.ok;
     }
     default:
       throw new UsageError(`unknown jobs command: ${subcommand ?? '(none)'}`);
   }
-};
-
-/** The operations, once the database is migrated and Redis answers. */
-async function operations(context: CommandContext): Promise<Operations> {
-  const components = await context.migrated();
-  await components.readyProjectionJobs();
-  return components;
-}
+});
 
 const SET_ASIDE_REFUSALS = {
   'not-failed': 'job %s is not in the failed state; nothing set aside',

@@ -1,7 +1,7 @@
-import { Components, createComponents } from '../compose';
 import { Config, loadConfig } from '../config/config';
 import { ConfigError } from '../config/errors';
 import { Logger } from '../logging/logger';
+import { OpenResources } from '../wiring/OpenResources';
 import { backfillCommand } from './backfillCommand';
 import { CliCommand } from './CliCommand';
 import { CliValues, CLI_OPTIONS } from './cliOptions';
@@ -84,16 +84,15 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
     io.err(error.message);
     return EXIT.usage;
   }
-  const components = await createComponents(config, logger, 'cli');
-  let migration: Promise<Components> | undefined;
-  const migrated = () => (migration ??= components.migrateIfConfigured().then(() => components));
+  // What the command's wiring opens is closed when it ends: the jobs of reprocessed content are queued first.
+  const resources = new OpenResources(logger);
   try {
-    return await command({ subcommand, args, values: parsed.values as CliValues, io, components, migrated });
+    return await command({ subcommand, args, values: parsed.values as CliValues, io }, { config, logger, resources });
   } catch (error) {
     if (error instanceof UsageError) return usageError(USAGE, error.message, io);
     io.err(`error: ${(error as Error).message}`);
     return EXIT.failed;
   } finally {
-    await components.close();
+    await resources.closeAll();
   }
 }

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { UpvestApi, Webhook, WebhookSettings } from '../provider/UpvestApi';
 import { UpvestApiError } from '../provider/errors';
-import { CliCommand, withCredentials } from './CliCommand';
+import { upvestApiOf } from '../wiring/infrastructure';
+import { cliCommand, CommandSetup, withCredentials } from './CliCommand';
 import { CliValues } from './cliOptions';
 import { CliIo, EXIT } from './CliIo';
 import { formatTable } from './formatTable';
@@ -18,9 +19,14 @@ interface RegisterOptions {
 
 const PAGE_SIZE = 100;
 
+/** What the webhooks commands use: the provider's API only, no database. */
+async function wireProviderApi({ config, logger }: CommandSetup): Promise<UpvestApi> {
+  return withCredentials(upvestApiOf(config, logger));
+}
+
 /** `webhooks register|list|delete|test`: this service's subscriptions at the provider. */
-export const webhooksCommand: CliCommand = async ({ subcommand, args, values, io, components }) => {
-  const api = withCredentials(components.api);
+export const webhooksCommand = cliCommand(wireProviderApi, async ({ subcommand, args, values, io, operations }) => {
+  const api = await operations();
   switch (subcommand) {
     case 'register': {
       const { action, webhook } = await registerWebhook(api, registerOptions(values));
@@ -52,7 +58,7 @@ export const webhooksCommand: CliCommand = async ({ subcommand, args, values, io
     default:
       throw new UsageError(`unknown webhooks command: ${subcommand ?? '(none)'}`);
   }
-};
+});
 
 /** The subscription the options ask for; a UsageError naming the first bad option otherwise. */
 function registerOptions(values: CliValues): RegisterOptions {

@@ -323,7 +323,7 @@ export interface VariableReadElsewhere extends Omit<VariableDocumentation, 'defa
 
 /**
  * The variables read below, from the raw environment, and UV_THREADPOOL_SIZE, which libuv reads and
- * src/threadPoolSize.ts only defaults. Documented here so that docs/configuration.md covers every variable.
+ * src/runtime/threadPoolSize.ts only defaults. Documented here so that docs/configuration.md covers every variable.
  */
 export const variablesReadElsewhere: readonly VariableReadElsewhere[] = [
   {

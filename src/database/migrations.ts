@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { MigrationFailedError } from './errors';
 
 /** The folder `prisma migrate deploy` reads too; resolved the same from src/ (tests) and dist/ (build). */
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../prisma/migrations');
@@ -83,7 +84,7 @@ export async function applyMigrations(databaseUrl: string, migrations = readMigr
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`);
+        throw new MigrationFailedError(migration.name, error as Error);
       }
     }
     return pending.map((migration) => migration.name);

@@ -1,8 +1,9 @@
 import express, { Express, Router } from 'express';
 import { Logger } from '../logging/logger';
-import { Metrics } from '../metrics/Metrics';
+import { MetricsRegistry } from '../metrics/MetricsRegistry';
 import { sendMetrics } from '../metrics/metricsServer';
 import { healthRoutes, ReadinessCheck } from './healthRoutes';
+import { HttpInstruments } from './httpMetrics';
 import { sendProblem } from './problem';
 import { problemErrorHandler } from './problemErrorHandler';
 import { requestContext } from './requestId';
@@ -13,10 +14,10 @@ export interface AppOptions {
   readinessChecks: ReadinessCheck[];
   /** Absent in the worker role, which serves only the health endpoints. */
   webhook?: Omit<WebhookRouteOptions, 'logger' | 'metrics'>;
-  /** Times every request; absent in tests that need no metrics. */
-  metrics?: Metrics;
-  /** Serves GET <path> from `metrics` on this app: METRICS_PORT=0. Absent when the metrics have a server of their own. */
-  metricsPath?: string;
+  /** Times every request and counts refused signatures; absent in tests that need no metrics. */
+  metrics?: HttpInstruments;
+  /** Serves GET <path> from this registry on the app: METRICS_PORT=0. Absent when the metrics have a server of their own. */
+  metricsEndpoint?: { path: string; registry: MetricsRegistry };
   /** More routers, by mount path: the admin API (/admin) and the read API (/), each behind its own token. */
   routers?: Array<[mountPath: string, router: Router]>;
 }
@@ -40,8 +41,9 @@ export function createApp(options: AppOptions): Express {
   // First: deliveries are most of the traffic, and the routes before a route are tried on every request.
   if (options.webhook) app.use(webhookRoute({ ...options.webhook, logger: options.logger, metrics }));
   app.use(healthRoutes(options.readinessChecks));
-  if (metrics !== undefined && options.metricsPath !== undefined) {
-    app.get(options.metricsPath, (_request, response) => sendMetrics(metrics, response, options.logger));
+  const { metricsEndpoint } = options;
+  if (metricsEndpoint !== undefined) {
+    app.get(metricsEndpoint.path, (_request, response) => sendMetrics(metricsEndpoint.registry, response, options.logger));
   }
   for (const [mountPath, router] of options.routers ?? []) app.use(mountPath, router);
   app.use((_request, response) => sendProblem(response, 404, 'not-found', 'Not found', 'No such endpoint.'));

@@ -1,13 +1,12 @@
 import { Span, SpanKind } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import express, { ErrorRequestHandler, Request, Response, Router } from 'express';
-import { BatchIngestor } from '../ingest/BatchIngestor';
+import { DeliveryReceiver } from '../ingest/DeliveryReceiver';
 import { IngestUnavailableError } from '../ingest/errors';
-import { classifyBatch } from '../ingest/classifyBatch';
 import { Logger } from '../logging/logger';
-import { Metrics } from '../metrics/Metrics';
-import { KeySourceUnavailableError, SignatureVerificationError, SignedMessage, VerifiedSignature } from '../signature';
+import { KeySourceUnavailableError, SignatureVerificationError, SignedMessage, VerifiedSignature, verifyWebhookSignature, VerifyOptions } from '../signature';
 import { inSpan } from '../tracing/spans';
+import { HttpInstruments } from './httpMetrics';
 import { sendProblem, sendRetryLater } from './problem';
 import { requestIdOf, requestLoggerOf } from './requestId';
 
@@ -17,18 +16,20 @@ export interface WebhookRouteOptions {
   /** What the provider signed (scheme, host, path before an ingress rewrote it). */
   publicUrl?: URL;
   retryAfterSeconds: number;
-  verifySignature(message: SignedMessage & { body: Buffer }): Promise<VerifiedSignature>;
-  ingestor: BatchIngestor;
+  /** Where the provider's keys come from (keyLookup) and the signature settings. */
+  verification: VerifyOptions;
+  receiver: DeliveryReceiver;
   /** Lines of a request go to its child logger (with its requestId); this one only outside requestContext(). */
   logger: Logger;
-  metrics?: Pick<Metrics, 'signatureFailure'>;
+  metrics?: Pick<HttpInstruments, 'signatureFailure'>;
 }
 
 /** How many quarantine records a delivery's log line describes. */
 const LOGGED_REASONS = 5;
 
 /**
- * POST <path>: authenticate, sort, commit to Postgres, then acknowledge. The answers follow the
+ * POST <path>: read the request, verify its signature, receive its content (DeliveryReceiver:
+ * sort, commit to Postgres), then acknowledge. The answers follow the
  * provider's delivery rules: it retries anything but 2xx forever and holds back every later
  * delivery meanwhile, so only a failed signature (401) and our own storage being down (503)
  * are refused. Content that is authentic but unusable is acknowledged and quarantined.
@@ -67,7 +68,7 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
 
   let verified: VerifiedSignature;
   try {
-    verified = await inSpan('verify signature', {}, () => options.verifySignature({ ...signedParts(request, options.publicUrl), body }));
+    verified = await inSpan('verify signature', {}, () => verifyWebhookSignature({ ...signedParts(request, options.publicUrl), body }, options.verification));
   } catch (error) {
     if (error instanceof KeySourceUnavailableError) {
       span.setAttribute('webhook.outcome', 'keys-unavailable');
@@ -84,7 +85,7 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
   }
 
   try {
-    const { counts, quarantined } = await inSpan('ingest', {}, () => options.ingestor.ingest(classifyBatch(body), { requestId, receivedAt }));
+    const { counts, quarantined } = await inSpan('ingest', {}, () => options.receiver.receive(body, { requestId, receivedAt }));
     span.setAttributes({ 'webhook.outcome': 'accepted', 'webhook.events.accepted': counts.accepted, 'webhook.events.duplicate': counts.duplicate, 'webhook.events.ignored': counts.ignored, 'webhook.events.quarantined': counts.quarantined });
     response.status(200).json(counts);
     // One line per delivery, however much it holds; content quarantined before (a retried delivery) is not logged again.

@@ -4,7 +4,9 @@ import { Logger } from '../logging/logger';
 import { batchJobId, JobEvent } from '../queue/jobs';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
 import { activeTraceCarrier, TraceCarrier } from '../tracing/spans';
-import { Delivery, InboxStore, ReceivedBatch } from './InboxStore';
+import { Delivery } from './delivery';
+import { CommitDeadlineError } from './errors';
+import { InboxWriter, ReceivedBatch } from './InboxWriter';
 
 export interface InboxCommitterOptions {
   logger: Logger;
@@ -42,7 +44,7 @@ export class InboxCommitter {
   private readonly queueing = new Set<Promise<void>>();
 
   constructor(
-    private readonly inbox: InboxStore,
+    private readonly inbox: InboxWriter,
     private readonly jobs: ProjectionJobs,
     private readonly options: InboxCommitterOptions,
   ) {}
@@ -78,7 +80,7 @@ export class InboxCommitter {
 
   private nextGroup(): Waiting[] {
     const now = Date.now();
-    for (const late of this.waiting.filter((waiting) => waiting.deadline < now)) late.reject(new Error('not committed before the deadline'));
+    for (const late of this.waiting.filter((waiting) => waiting.deadline < now)) late.reject(new CommitDeadlineError());
     this.waiting = this.waiting.filter((waiting) => waiting.deadline >= now);
     let events = 0;
     let size = 0;

@@ -1,7 +1,8 @@
 import { Logger } from '../logging/logger';
 import { batchJobId, eventJobId } from '../queue/jobs';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
-import { InboxStore } from './InboxStore';
+import { InboxSweeperMetrics } from './inboxMetrics';
+import { SweeperInbox } from './SweeperInbox';
 
 export interface InboxSweeperOptions {
   intervalMs: number;
@@ -10,11 +11,6 @@ export interface InboxSweeperOptions {
   /** Most events per job it queues. */
   batchSize: number;
   metrics?: InboxSweeperMetrics;
-}
-
-export interface InboxSweeperMetrics {
-  /** Events that had no live job and were queued again. */
-  eventsRequeued(count: number): void;
 }
 
 /**
@@ -31,7 +27,7 @@ export class InboxSweeper {
   private stopped = false;
 
   constructor(
-    private readonly inbox: InboxStore,
+    private readonly inbox: SweeperInbox,
     private readonly jobs: ProjectionJobs,
     private readonly logger: Logger,
     private readonly options: InboxSweeperOptions,

@@ -1,44 +1,31 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isPermanentDatabaseError } from '../database/databaseErrors';
 import { eventKey, PaymentEvent } from '../events/upvestEvents';
+import { ClassifiedBatch, Delivery } from '../inbox/delivery';
 import { InboxCommitter } from '../inbox/InboxCommitter';
-import { Delivery, InboxStore, ReceivedBatch } from '../inbox/InboxStore';
+import { InboxWriter, ReceivedBatch } from '../inbox/InboxWriter';
+import { QuarantineItem, quarantineItem } from '../quarantine/QuarantineItem';
 import { withTimeout } from '../shared/withTimeout';
-import { ClassifiedBatch, CONFLICTING_DUPLICATE } from './classifyBatch';
-import { QuarantineItem, quarantineItem } from './quarantineItem';
+import { classifyBatch, CONFLICTING_DUPLICATE } from './classifyBatch';
 import { IngestUnavailableError } from './errors';
+import { IngestMetrics, IngestOutcome } from './ingestMetrics';
 
-export interface IngestCounts {
-  accepted: number;
-  duplicate: number;
-  ignored: number;
-  quarantined: number;
-}
+/** The answer to a delivery: how many of its elements ended how. They add up to the elements of the batch (or to 1 for a body that is not a batch). */
+export type IngestCounts = Record<IngestOutcome, number>;
 
-export type IngestOutcome = keyof IngestCounts;
-
-/** Told, once a delivery is committed, how many of its events of each type ended how. */
-export interface IngestMetrics {
-  /** `type` as sent, undefined for content without one (a body that is not a batch, an event without a type). */
-  webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void;
-  /** A copy of an event that arrived before with other content was quarantined (once per distinct copy). */
-  conflictingDuplicate(type: string): void;
-  /** Postgres did not commit a delivery: it was answered 503. */
-  dependencyError(dependency: 'postgres'): void;
-}
-
-export interface IngestContext {
+/** Where a delivery's content came from: the request that brought it, and when. */
+export interface DeliveryContext {
   requestId: string;
   receivedAt: Date;
 }
 
-export interface IngestResult {
+export interface ReceiveResult {
   counts: IngestCounts;
   /** What this delivery added to quarantine, once per distinct content; content quarantined before is not added, nor logged, again. */
   quarantined: QuarantineItem[];
 }
 
-export interface BatchIngestorOptions {
+export interface DeliveryReceiverOptions {
   /** Longest wait for Postgres to commit a delivery. */
   timeoutMs: number;
   metrics?: IngestMetrics;
@@ -59,18 +46,22 @@ interface Committed {
 }
 
 /**
- * Makes a classified delivery durable: its new events, and what is quarantined, are committed in
- * Postgres before the answer (by the InboxCommitter, which then queues their job), so a 200 never
- * depends on Redis. Tells which events were new, which duplicates, and which conflicting copies.
+ * Receives the content of an authentic delivery: the one use case behind the webhook endpoint and
+ * quarantine reprocessing. It sorts the body (classifyBatch), then makes it durable: its new
+ * events, and what is quarantined, are committed in Postgres before the answer (by the
+ * InboxCommitter, which then queues their job), so a 200 never depends on Redis. Tells which
+ * events were new, which duplicates, and which conflicting copies.
  */
-export class BatchIngestor {
+export class DeliveryReceiver {
   constructor(
     private readonly committer: InboxCommitter,
-    private readonly inbox: InboxStore,
-    private readonly options: BatchIngestorOptions,
+    private readonly inbox: InboxWriter,
+    private readonly options: DeliveryReceiverOptions,
   ) {}
 
-  async ingest(batch: ClassifiedBatch, context: IngestContext): Promise<IngestResult> {
+  /** Throws IngestUnavailableError when Postgres did not commit the delivery (in time): nothing may be acknowledged. */
+  async receive(body: Buffer, context: DeliveryContext): Promise<ReceiveResult> {
+    const batch = classifyBatch(body);
     const { timeoutMs, metrics } = this.options;
     let committed: Committed;
     try {

@@ -1,4 +1,4 @@
-import { quarantineItem, QuarantineItem } from './quarantineItem';
+import { quarantineItem, QuarantineItem } from '../quarantine/QuarantineItem';
 
 /** At most this many unusable elements of one delivery are quarantined one by one. */
 export const MAX_QUARANTINE_ITEMS = 20;

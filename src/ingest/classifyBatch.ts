@@ -1,30 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { eventKey, PAYMENT_EVENT_TYPES, PAYMENT_KINDS, PaymentEvent, PaymentKind, paymentKindOf, schemaFor } from '../events/upvestEvents';
+import { ClassifiedBatch } from '../inbox/delivery';
+import { quarantineItem } from '../quarantine/QuarantineItem';
 import { describeZodIssues } from '../shared/describeZodIssues';
-import { QuarantineItem, quarantineItem } from './quarantineItem';
 import { payloadText } from './payloadText';
 import { unstorableReason } from './unstorableContent';
 import { UnusableElements } from './UnusableElements';
-
-/** A valid withdrawal or direct-debit event and where it stands in the batch's `payload`. */
-export interface BatchEvent {
-  event: PaymentEvent;
-  position: number;
-}
-
-export interface ClassifiedBatch {
-  /** The body as text when it is a {"payload":[...]} batch: each event is stored from it exactly as received. */
-  text: string | undefined;
-  /** Valid withdrawal and direct-debit events, the first copy of each event id. */
-  events: BatchEvent[];
-  /** Further copies of an event id in the same batch, with the same content as the first: duplicates. */
-  repeated: PaymentEvent[];
-  /** Events of categories this service does not project (USER.*, ORDER.*), counted by type. */
-  ignored: Map<string, number>;
-  /** What goes to quarantine, bounded per delivery (UnusableElements). */
-  quarantined: QuarantineItem[];
-}
 
 /**
  * The quarantine reason of a copy of an event whose id arrived before with other content; the

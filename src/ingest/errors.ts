@@ -9,3 +9,16 @@ export class IngestUnavailableError extends Error {
     this.name = 'IngestUnavailableError';
   }
 }
+
+/**
+ * The payload's text could not be sliced into its elements. Classification parsed it first, so
+ * this would be a bug; the delivery's body is then quarantined whole, with this as its reason.
+ */
+export class PayloadTextError extends Error {
+  readonly code = 'payload_text_unsliceable';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadTextError';
+  }
+}

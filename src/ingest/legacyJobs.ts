@@ -1,18 +1,16 @@
-import { Job } from 'bullmq';
-import { InboxStore } from '../inbox/InboxStore';
-import { classifyBatch } from '../ingest/classifyBatch';
-import { QuarantineItem } from '../ingest/quarantineItem';
-import { JobEvent, LEGACY_QUARANTINE_JOB_NAME, LegacyEventJobData, LegacyQuarantineJobData, ProjectionJobData } from '../queue/jobs';
+import { InboxWriter } from '../inbox/InboxWriter';
+import { QuarantineItem } from '../quarantine/QuarantineItem';
+import { JobEvent, LEGACY_QUARANTINE_JOB_NAME, LegacyEventJobData, LegacyJob, LegacyQuarantineJobData } from '../queue/jobs';
+import { classifyBatch } from './classifyBatch';
 
 /**
- * The inbox events a job is to project. A job queued by the version before the inbox carries its
- * content instead: an event is received into the inbox first (validated again, and quarantined
- * if it no longer is valid), a quarantined item is quarantined; then the job goes on like any.
- * These jobs exist only in queues filled before the upgrade.
+ * Receives the content of a job queued by the version before the inbox: an event is received
+ * into the inbox (validated again, and quarantined if it no longer is valid), a quarantined item
+ * is quarantined. Answers the inbox events the job is then to project, like any job. These jobs
+ * exist only in queues filled before the upgrade.
  */
-export async function jobEvents(job: Job, inbox: InboxStore): Promise<JobEvent[]> {
-  const data = job.data as Partial<ProjectionJobData & LegacyEventJobData & LegacyQuarantineJobData>;
-  if (data.events !== undefined) return data.events;
+export async function receiveLegacyJob(job: LegacyJob, inbox: InboxWriter): Promise<JobEvent[]> {
+  const data = job.data as Partial<LegacyEventJobData & LegacyQuarantineJobData>;
   const context = { requestId: data.requestId ?? `job-${job.id}`, receivedAt: new Date(data.receivedAt ?? job.timestamp) };
   if (job.name === LEGACY_QUARANTINE_JOB_NAME) {
     const item: QuarantineItem = {
@@ -26,6 +24,7 @@ export async function jobEvents(job: Job, inbox: InboxStore): Promise<JobEvent[]
     return [];
   }
   const batch = classifyBatch(Buffer.from(JSON.stringify({ payload: [data.event] }), 'utf8'));
-  await inbox.receive([{ batch, ...context }], job.id as string);
+  // The job itself projects the events: their rows name it.
+  await inbox.receive([{ batch, ...context }], job.id);
   return batch.events.map(({ event }) => ({ id: event.id, type: event.type }));
 }

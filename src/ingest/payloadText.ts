@@ -1,3 +1,5 @@
+import { PayloadTextError } from './errors';
+
 /**
  * `{"payload":[…]}` with each element's text exactly as received, except those at `nulled`,
  * which become null so that the positions still match. For the rare batch that Postgres could not
@@ -29,7 +31,7 @@ function payloadSpan(text: string): [number, number] {
     index = skipWhitespace(text, end);
     if (text[index] === ',') index = skipWhitespace(text, index + 1);
   }
-  if (span === undefined) throw new Error('the body has no "payload" member');
+  if (span === undefined) throw new PayloadTextError('the body has no "payload" member');
   return span;
 }
 
@@ -52,7 +54,7 @@ function valueEnd(text: string, start: number): number {
       if (depth === 0) return index + 1;
     }
   }
-  throw new Error('unterminated JSON value');
+  throw new PayloadTextError('unterminated JSON value');
 }
 
 const SCALAR_ENDS: ReadonlySet<string> = new Set([',', ']', '}', ' ', '\t', '\n', '\r']);
@@ -63,7 +65,7 @@ function stringEnd(text: string, start: number): number {
     if (text[index] === '\\') index += 1;
     else if (text[index] === '"') return index;
   }
-  throw new Error('unterminated JSON string');
+  throw new PayloadTextError('unterminated JSON string');
 }
 
 function skipWhitespace(text: string, start: number): number {

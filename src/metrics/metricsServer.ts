@@ -1,7 +1,8 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '../logging/logger';
 import { HttpServer, HttpTimeouts } from '../shared/HttpServer';
-import { Metrics } from './Metrics';
+import { MetricsPortUnavailableError } from './errors';
+import { MetricsRegistry } from './MetricsRegistry';
 
 export interface MetricsServer {
   port: number;
@@ -15,7 +16,7 @@ export interface MetricsServer {
  * Answers a scrape: the registry in the text format. Shared by the metrics server and the main
  * app (METRICS_PORT=0), whose Express response is a ServerResponse too.
  */
-export function sendMetrics(metrics: Metrics, response: ServerResponse, logger: Logger): void {
+export function sendMetrics(metrics: MetricsRegistry, response: ServerResponse, logger: Logger): void {
   metrics.text().then(
     (body) => {
       response.statusCode = 200;
@@ -37,7 +38,7 @@ export function sendMetrics(metrics: Metrics, response: ServerResponse, logger: 
  * so that /metrics is never reachable from the internet next to the webhook endpoint.
  */
 export async function startMetricsServer(
-  metrics: Metrics,
+  metrics: MetricsRegistry,
   options: { port: number; path: string; timeouts: HttpTimeouts },
   logger: Logger,
 ): Promise<MetricsServer> {
@@ -55,7 +56,7 @@ export async function startMetricsServer(
     }
   }, options.timeouts);
   const port = await server.listen(options.port).catch((error: Error) => {
-    throw new Error(`the metrics server cannot listen on port ${options.port}: ${error.message}`);
+    throw new MetricsPortUnavailableError(options.port, error);
   });
   return {
     port,

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import { InboxStore } from '../inbox/InboxStore';
-import { quarantineItem } from '../ingest/quarantineItem';
+import { OperatorInbox } from '../inbox/OperatorInbox';
+import { quarantineItem } from '../quarantine/QuarantineItem';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { BATCH_JOB_NAME, eventIdOf, LEGACY_QUARANTINE_JOB_NAME, LegacyEventJobData } from '../queue/jobs';
 import { oneLine } from '../shared/oneLine';
@@ -25,7 +25,7 @@ const REASON_CHARS = 500;
 export class FailedJobQuarantiner {
   constructor(
     private readonly queue: Queue,
-    private readonly inbox: InboxStore,
+    private readonly inbox: OperatorInbox,
     private readonly quarantine: QuarantineStore,
   ) {}
 

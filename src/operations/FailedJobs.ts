@@ -1,5 +1,5 @@
 import { Job, Queue } from 'bullmq';
-import { InboxEntry, InboxStore } from '../inbox/InboxStore';
+import { InboxEntry, OperatorInbox } from '../inbox/OperatorInbox';
 import { eventIdOf } from '../queue/jobs';
 
 /** Which failed jobs an operation applies to; every given condition must hold. */
@@ -46,7 +46,7 @@ const PAGE_SIZE = 200;
 export class FailedJobs {
   constructor(
     private readonly queue: Queue,
-    private readonly inbox: InboxStore,
+    private readonly inbox: OperatorInbox,
   ) {}
 
   async list(filter: FailedJobFilter, limit: number, offset: number): Promise<JobSummary[]> {

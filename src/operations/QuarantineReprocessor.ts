@@ -1,5 +1,4 @@
-import { BatchIngestor, IngestCounts } from '../ingest/BatchIngestor';
-import { classifyBatch } from '../ingest/classifyBatch';
+import { DeliveryReceiver, IngestCounts } from '../ingest/DeliveryReceiver';
 import { QuarantinedPayload, QuarantineStore } from '../quarantine/QuarantineStore';
 
 export interface ReprocessResult extends IngestCounts {
@@ -9,15 +8,16 @@ export interface ReprocessResult extends IngestCounts {
 }
 
 /**
- * Runs quarantined content through the webhook's ingest again, after a fix (a new event type or
- * schema in the code, or content corrected by hand). What is valid now is queued like a fresh
- * delivery (committed to the inbox, then queued), so event-id deduplication still applies and reprocessing twice is harmless; what is
- * still unusable is quarantined again (as the same row if the content is unchanged).
+ * Runs quarantined content through the webhook's receive use case again, after a fix (a new event
+ * type or schema in the code, or content corrected by hand). What is valid now is received like a
+ * fresh delivery (committed to the inbox, then queued), so event-id deduplication still applies
+ * and reprocessing twice is harmless; what is still unusable is quarantined again (as the same
+ * row if the content is unchanged).
  */
 export class QuarantineReprocessor {
   constructor(
     private readonly store: QuarantineStore,
-    private readonly ingestor: BatchIngestor,
+    private readonly receiver: DeliveryReceiver,
   ) {}
 
   /** Undefined when there is no such quarantined payload. */
@@ -27,7 +27,7 @@ export class QuarantineReprocessor {
     const ranAs = isWholeBody(payload.content) ? 'body' : 'event';
     const body = ranAs === 'body' ? payload.content : Buffer.concat([Buffer.from('{"payload":['), payload.content, Buffer.from(']}')]);
     // The original request id and time: the events were received then, and logs can be followed back.
-    const { counts } = await this.ingestor.ingest(classifyBatch(body), { requestId: payload.requestId, receivedAt: payload.receivedAt });
+    const { counts } = await this.receiver.receive(body, { requestId: payload.requestId, receivedAt: payload.receivedAt });
     await this.store.markReprocessed(id, JSON.stringify(counts));
     return { id: id.toString(), ranAs, ...counts };
   }

@@ -1,16 +1,10 @@
 import { context, SpanContext, trace } from '@opentelemetry/api';
 import { databaseFailureCause, isPermanentDatabaseError } from '../database/databaseErrors';
+import { ReceivedEvent } from '../events/receivedEvent';
 import { inSpan } from '../tracing/spans';
 import { PermanentProjectionError } from './errors';
-import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
-
-/** Told about every batch write; kept narrow so that the projection does not depend on the metrics library. */
-export interface ProjectionBatchMetrics {
-  /** Once per applied or superseded event, after its batch committed: seconds since the event's created_at. */
-  projectionLagSeconds(seconds: number): void;
-  /** A batch write failed for a reason other than bad data: the database is unreachable, slow or failing. */
-  dependencyError(dependency: 'postgres'): void;
-}
+import { ProjectionBatchMetrics } from './projectionMetrics';
+import { EventOutcome, ProjectionStore } from './ProjectionStore';
 
 interface Waiting {
   received: ReceivedEvent;

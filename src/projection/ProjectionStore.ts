@@ -1,21 +1,11 @@
 import { CHANGES_CHANNEL } from '../changes/ChangeNotifications';
 import { Prisma, PrismaClient } from '../database/prismaClient';
 import { canonicalTimestampSql } from '../events/timestamps';
+import { ReceivedEvent } from '../events/receivedEvent';
 import { eventKey, PaymentEvent, PaymentKind, kindOf } from '../events/upvestEvents';
 import { inSpan } from '../tracing/spans';
 import { applyPaymentUpdate, compareUpdates, PaymentState } from './paymentState';
 import { PAYMENT_TABLES, PaymentTable, paymentUpdateOf } from './paymentTables';
-
-/** Where an event came from: a webhook, or a payment state fetched from the provider's API. */
-export const EVENT_SOURCES = ['webhook', 'reconciliation', 'backfill'] as const;
-export type EventSource = (typeof EVENT_SOURCES)[number];
-
-export interface ReceivedEvent {
-  event: PaymentEvent;
-  receivedAt: string;
-  /** Default 'webhook': the event is in the inbox (webhook_events) already. Fetched states are not. */
-  source?: EventSource;
-}
 
 /** What became of an event: it changed its payment's row, newer events had already decided it, or it was seen before. */
 export type EventOutcome = 'applied' | 'superseded' | 'duplicate';

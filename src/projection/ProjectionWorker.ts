@@ -1,19 +1,20 @@
 import { SpanKind } from '@opentelemetry/api';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { ReceivedEvent } from '../events/receivedEvent';
 import { eventKey } from '../events/upvestEvents';
-import { InboxStore } from '../inbox/InboxStore';
+import { WorkerInbox } from '../inbox/WorkerInbox';
 import { Logger } from '../logging/logger';
-import { BATCH_JOB_NAME, eventIdOf, JobEvent } from '../queue/jobs';
+import { BATCH_JOB_NAME, eventIdOf, JobEvent, LegacyJobReceiver, ProjectionJobData } from '../queue/jobs';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
 import { projectionBackoffStrategy, RetryPolicy } from '../queue/retryPolicy';
 import { inBatches } from '../shared/inBatches';
 import { contextOf, inSpan } from '../tracing/spans';
-import { jobEvents } from './legacyJobs';
-import { ProjectionBatcher, ProjectionBatchMetrics } from './ProjectionBatcher';
 import { PermanentProjectionError, TransientProjectionError } from './errors';
 import { EventPermits } from './EventPermits';
-import { EventOutcome, ProjectionStore, ReceivedEvent } from './ProjectionStore';
+import { ProjectionBatcher } from './ProjectionBatcher';
+import { ProjectionMetrics } from './projectionMetrics';
+import { EventOutcome, ProjectionStore } from './ProjectionStore';
 
 /** Events the jobs of a worker hold in memory at once, in batches (PROJECTION_BATCH_SIZE). */
 const EVENTS_IN_FLIGHT_PER_BATCH = 4;
@@ -27,16 +28,9 @@ export interface ProjectionWorkerOptions {
   /** The policy the events queue gives its jobs; the worker applies its back-off. */
   retryPolicy: RetryPolicy;
   lockDurationMs: number;
+  /** Receives the content of a job queued before the inbox (ingest/legacyJobs.ts), which names no inbox rows. */
+  receiveLegacyJob: LegacyJobReceiver;
   metrics?: ProjectionMetrics;
-}
-
-/** Completed, retried (failed, another attempt follows) or failed for good. */
-export type JobAttemptOutcome = 'completed' | 'retried' | 'failed';
-
-/** What the worker reports, besides what its batches report. */
-export interface ProjectionMetrics extends ProjectionBatchMetrics {
-  /** Once per job attempt. */
-  jobAttempt(outcome: JobAttemptOutcome): void;
 }
 
 /** What one job did with its events; BullMQ keeps it as the job's return value. */
@@ -56,7 +50,7 @@ export class ProjectionWorker {
 
   constructor(
     store: ProjectionStore,
-    private readonly inbox: InboxStore,
+    private readonly inbox: WorkerInbox,
     private readonly jobs: ProjectionJobs,
     private readonly logger: Logger,
     private readonly options: ProjectionWorkerOptions,
@@ -106,7 +100,7 @@ export class ProjectionWorker {
   }
 
   private async process(job: Job): Promise<JobResult> {
-    const events = await jobEvents(job, this.inbox);
+    const events = await this.jobEvents(job);
     const result: JobResult = { applied: 0, superseded: 0, duplicate: 0, split: 0 };
     const failed: Array<{ event: JobEvent; error: Error }> = [];
     try {
@@ -143,6 +137,12 @@ export class ProjectionWorker {
     });
     result.split = failed.length;
     return result;
+  }
+
+  /** The inbox events a job names; a job queued before the inbox carries its content instead, which is received first. */
+  private async jobEvents(job: Job): Promise<JobEvent[]> {
+    const { events } = job.data as Partial<ProjectionJobData>;
+    return events ?? this.options.receiveLegacyJob({ id: job.id as string, name: job.name, data: job.data, timestamp: job.timestamp });
   }
 
   /** Projects the events (`named`: as the job names them); returns those that can never be projected. A transient failure throws. */

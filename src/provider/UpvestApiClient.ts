@@ -3,16 +3,30 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Span, SpanKind } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
-import type { UpvestApiConfig } from '../config/config';
 import { Logger } from '../logging/logger';
 import { retryDelayMs } from '../shared/retryBackoff';
+import type { SigningKey } from '../signature';
 import { inSpan } from '../tracing/spans';
 import { AccessTokenCache, IssuedToken } from './AccessTokenCache';
 import { RequestPacer } from './RequestPacer';
 import { signApiRequest } from './signApiRequest';
 import { UpvestApiError, UpvestApiUnavailableError } from './errors';
 
-export interface UpvestApiClientOptions extends UpvestApiConfig {
+/** How to reach the provider's API: the tenant's credentials and the client's settings (the UPVEST_* variables). */
+export interface UpvestApiClientOptions {
+  baseUrl: URL;
+  clientId: string;
+  clientSecret: string;
+  /** The tenant's own key, registered with Upvest: EC P-521 (or Ed25519). */
+  signingKey: SigningKey;
+  /** Per attempt, including reading the answer. */
+  timeoutMs: number;
+  /** Retries after the first attempt, for 429, 5xx and no answer. */
+  maxRetries: number;
+  retryBaseDelayMs: number;
+  /** Longest wait between attempts; a Retry-After beyond it ends the retries. */
+  retryMaxDelayMs: number;
+  requestsPerSecond: number;
   logger: Logger;
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { storableText } from './unstorableContent';
+import { storableText } from '../database/storableText';
 
 /** Authentic content that cannot be projected, kept for an operator instead of being rejected. */
 export interface QuarantineItem {

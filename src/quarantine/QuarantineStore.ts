@@ -1,5 +1,5 @@
 import { Prisma, PrismaClient } from '../database/prismaClient';
-import { QuarantineItem } from '../ingest/quarantineItem';
+import { QuarantineItem } from './QuarantineItem';
 
 /** Quarantined content with when and in which request it arrived. */
 export type QuarantinedContent = QuarantineItem & { receivedAt: Date; requestId: string };
@@ -127,5 +127,10 @@ export class QuarantineStore {
 
   async markReprocessed(id: bigint, outcome: string): Promise<void> {
     await this.prisma.quarantinedPayload.update({ where: { id }, data: { reprocessedAt: new Date(), reprocessOutcome: outcome } });
+  }
+
+  /** Quarantined payloads an operator has not reprocessed yet: cheap enough for every scrape. */
+  async pendingCount(): Promise<number> {
+    return this.prisma.quarantinedPayload.count({ where: { reprocessedAt: null } });
   }
 }

@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { withTimeout } from '../shared/withTimeout';
+import { QueueUnavailableError } from './errors';
 import { BATCH_JOB_NAME, eventJobId, JobEvent, ProjectionJobData } from './jobs';
 
 /** Job states in which a job still holds its events: it will project them, or waits, failed, for an operator. */
@@ -14,7 +16,7 @@ export class ProjectionJobs {
   /** `connection`: the queue's; adding fails at once while it is not connected. */
   constructor(
     readonly queue: Queue,
-    private readonly connection: Redis,
+    readonly connection: Redis,
   ) {}
 
   /** Adds a job that projects these inbox events under `jobId` (written on their rows before). Adding it twice adds it once. */
@@ -37,7 +39,12 @@ export class ProjectionJobs {
   // BullMQ waits for a connection that was never up (Redis down at start) instead of failing: every
   // delivery would leave a pending job in memory until Redis came back.
   private assertConnected(): void {
-    if (this.connection.status !== 'ready') throw new Error(`Redis is not connected (${this.connection.status})`);
+    if (this.connection.status !== 'ready') throw new QueueUnavailableError(`Redis is not connected (${this.connection.status})`);
+  }
+
+  /** For an operator's command: resolves once Redis answers, or fails after `timeoutMs` saying it does not. */
+  async waitUntilReady(timeoutMs: number, redisUrl: string): Promise<void> {
+    await withTimeout(this.queue.waitUntilReady(), timeoutMs, () => new QueueUnavailableError(`Redis not reachable at ${redactedUrl(redisUrl)}`));
   }
 
   /** The ids among `jobIds` whose job still holds its events. */
@@ -46,4 +53,11 @@ export class ProjectionJobs {
     const states = await Promise.all(ids.map((id) => this.queue.getJobState(id)));
     return new Set(ids.filter((_, index) => HOLDING_STATES.has(states[index])));
   }
+}
+
+/** The URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== '') parsed.password = '***';
+  return parsed.toString();
 }

@@ -53,6 +53,18 @@ export interface LegacyQuarantineJobData {
   requestId: string;
 }
 
+/** A job of the version before the inbox, as far as receiving its content needs it. */
+export interface LegacyJob {
+  id: string;
+  name: string;
+  data: unknown;
+  /** When it was queued (ms since the epoch), if its data has no receivedAt. */
+  timestamp: number;
+}
+
+/** Receives a legacy job's content into the inbox and answers the events the job is then to project. */
+export type LegacyJobReceiver = (job: LegacyJob) => Promise<JobEvent[]>;
+
 /** The event id of a job of one event (as sent, not the lower-cased job id), of either version. */
 export function eventIdOf(job: { name: string; data: unknown }): string | undefined {
   if (job.name === BATCH_JOB_NAME) return undefined;

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { Logger } from '../logging/logger';
+import { RedisMayEvictError } from './errors';
 
 /** The Redis settings BullMQ depends on, as the server reports them. */
 type RedisSettings =
@@ -49,7 +50,7 @@ export class RedisSettingsCheck {
     const settings = await readRedisSettings(this.redis);
     this.report(settings);
     if (this.options.enforce && settings.readable && settings.maxmemoryPolicy !== REQUIRED_MAXMEMORY_POLICY) {
-      throw new Error(`maxmemory-policy is ${settings.maxmemoryPolicy}; BullMQ requires ${REQUIRED_MAXMEMORY_POLICY}`);
+      throw new RedisMayEvictError(settings.maxmemoryPolicy, REQUIRED_MAXMEMORY_POLICY);
     }
   }
 

@@ -1,6 +1,6 @@
 import { canonicalTimestampSql } from '../events/timestamps';
 import { PAYMENT_STATUSES, PaymentKind } from '../events/upvestEvents';
-import { EVENT_SOURCES } from '../projection/ProjectionStore';
+import { EVENT_SOURCES } from '../events/receivedEvent';
 
 /**
  * One property of a JSON answer: its name, the SQL expression that produces it and its JSON

@@ -1,7 +1,8 @@
+import { PrismaClient } from '../database/prismaClient';
+import { ReceivedEvent } from '../events/receivedEvent';
 import { PAYMENT_KINDS, PaymentKind } from '../events/upvestEvents';
 import { Logger } from '../logging/logger';
-import { PrismaClient } from '../database/prismaClient';
-import { ProjectionStore, ReceivedEvent } from '../projection/ProjectionStore';
+import { ProjectionStore } from '../projection/ProjectionStore';
 import { UpvestApi } from '../provider/UpvestApi';
 import { fetchedPaymentEvent } from './fetchedPaymentEvent';
 

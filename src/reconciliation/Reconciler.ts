@@ -1,12 +1,14 @@
+import { Prisma, PrismaClient } from '../database/prismaClient';
+import { ReceivedEvent } from '../events/receivedEvent';
 import { PaymentKind } from '../events/upvestEvents';
 import { Logger } from '../logging/logger';
 import { PAYMENT_TABLES } from '../projection/paymentTables';
-import { ProjectionStore, ReceivedEvent } from '../projection/ProjectionStore';
-import { Prisma, PrismaClient } from '../database/prismaClient';
-import { UpvestApi } from '../provider/UpvestApi';
+import { ProjectionStore } from '../projection/ProjectionStore';
 import { UpvestApiError, UpvestApiUnavailableError } from '../provider/errors';
-import { fetchedPaymentEvent } from './fetchedPaymentEvent';
+import { UpvestApi } from '../provider/UpvestApi';
 import { ReconciliationInterruptedError } from './errors';
+import { fetchedPaymentEvent } from './fetchedPaymentEvent';
+import { ReconciliationMetrics } from './reconciliationMetrics';
 
 export interface ReconcilerOptions {
   /** A payment is checked once it has sat in NEW or PROCESSING this long, then at most once per this interval. */
@@ -21,11 +23,6 @@ export interface ReconciliationReport {
   failed: number;
   /** Age of the oldest status that is still not final, after the run; null when there is none. */
   oldestNonFinalSeconds: number | null;
-}
-
-/** Told the report of every finished run (as metrics: corrections and how stale the oldest non-final status is). */
-export interface ReconciliationMetrics {
-  reconciliationRun(report: ReconciliationReport): void;
 }
 
 interface StalePayment {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { canonicalTimestamp } from '../events/timestamps';
 import { PaymentEvent, PaymentKind } from '../events/upvestEvents';
-import { EventSource, ReceivedEvent } from '../projection/ProjectionStore';
+import { EventSource, ReceivedEvent } from '../events/receivedEvent';
 import { PAYMENT_RESOURCE_SCHEMAS } from '../provider/UpvestApi';
 import { describeZodIssues } from '../shared/describeZodIssues';
 

@@ -218,8 +218,8 @@ async function testImage(): Promise<void> {
       const migrate = jsonLines(docker('run', '--rm', ...POD_SETTINGS, ...environment, IMAGE, 'node', 'dist/tools/migrate.js'));
       check(migrate.length === 1 && migrate[0].message === 'migrations applied', `migrate logged ${JSON.stringify(migrate)}`);
 
-      // libuv's thread pool follows the container's CPU limit (src/threadPoolSize.ts), not the machine's cores.
-      const threadPool = docker('run', '--rm', ...POD_SETTINGS, '--cpus', '1', IMAGE, 'node', '-e', "require('./dist/threadPoolSize'); console.log(process.env.UV_THREADPOOL_SIZE)");
+      // libuv's thread pool follows the container's CPU limit (src/runtime/threadPoolSize.ts), not the machine's cores.
+      const threadPool = docker('run', '--rm', ...POD_SETTINGS, '--cpus', '1', IMAGE, 'node', '-e', "require('./dist/runtime/threadPoolSize'); console.log(process.env.UV_THREADPOOL_SIZE)");
       check(threadPool.trim() === '1', `UV_THREADPOOL_SIZE is ${threadPool.trim()} under a limit of one CPU`);
 
       const api = await startContainer('api', environment);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { openDatabase, Database } from '../../src/database/prismaClient';
-import { InboxStore } from '../../src/inbox/InboxStore';
 import { InboxSweeper } from '../../src/inbox/InboxSweeper';
+import { InboxWriter } from '../../src/inbox/InboxWriter';
+import { SweeperInbox } from '../../src/inbox/SweeperInbox';
 import { classifyBatch } from '../../src/ingest/classifyBatch';
 import { createLogger } from '../../src/logging/logger';
 import { eventJobId, ProjectionJobData } from '../../src/queue/jobs';
@@ -16,7 +17,7 @@ import { deleteRedisKeys, eventually } from '../support/testService';
 
 let testDatabase: TestDatabase;
 let database: Database;
-let inbox: InboxStore;
+let inbox: SweeperInbox;
 const connection = createRedisConnection('redis://127.0.0.1:6379', 'producer');
 const redisPrefix = `test-sweeper-${process.pid}-${randomBytes(4).toString('hex')}`;
 let queue: Queue;
@@ -26,7 +27,7 @@ let sweeper: InboxSweeper;
 beforeAll(async () => {
   testDatabase = await createTestDatabase();
   database = openDatabase(testDatabase.url, 4);
-  inbox = new InboxStore(database.pool);
+  inbox = new SweeperInbox(database.pool);
   queue = new Queue(EVENTS_QUEUE_NAME, { connection, prefix: redisPrefix, defaultJobOptions: projectionJobOptions({ attempts: 5, backoffMs: 200, backoffMaxMs: 1000 }) });
   await queue.waitUntilReady();
   sweeper = new InboxSweeper(inbox, new ProjectionJobs(queue, connection), createLogger('error', true), {
@@ -54,7 +55,7 @@ describe('the inbox sweeper', () => {
   it('queues again the committed events that no live job holds, once, and leaves those a job of their own holds', async () => {
     const [orphan, heldAlone] = [withdrawalEvent(), withdrawalEvent()];
     // Committed under a job Redis never got (a crash before queueing it, or a flush).
-    await inbox.receive([{ batch: classifyBatch(Buffer.from(batchOf(orphan, heldAlone))), requestId: 'request-1', receivedAt: new Date() }], 'batch-lost');
+    await new InboxWriter(database.pool).receive([{ batch: classifyBatch(Buffer.from(batchOf(orphan, heldAlone))), requestId: 'request-1', receivedAt: new Date() }], 'batch-lost');
     // One of them was split off into a job of its own, which waits (here: delayed) for another attempt.
     await queue.add(heldAlone.type, { events: [{ id: heldAlone.id, type: heldAlone.type }] }, { jobId: eventJobId(heldAlone.id), delay: 3_600_000 });
 
@@ -70,7 +71,7 @@ describe('the inbox sweeper', () => {
 
   it('skips a sweep while another process holds the sweeper lock', async () => {
     let release: (() => void) | undefined;
-    const other = new InboxStore(database.pool).whileSweeping(() => new Promise<void>((resolve) => (release = resolve)));
+    const other = new SweeperInbox(database.pool).whileSweeping(() => new Promise<void>((resolve) => (release = resolve)));
     await eventually(async () => release !== undefined, 5000, 'the other sweep to hold the lock');
 
     expect(await sweeper.sweep()).toBeUndefined();

@@ -6,7 +6,7 @@ import { createPrismaClient, PrismaClient } from '../../src/database/prismaClien
 import { createLogger, Logger } from '../../src/logging/logger';
 import { redisKeyPattern } from '../../src/queue/redisKeys';
 import { generateKeyPair, KeyPair, SigningKey, signWebhookRequest } from '../../src/signature';
-import { RunningService, startService } from '../../src/startService';
+import { RunningService, startService } from '../../src/wiring/startService';
 import { createTestDatabase, TestDatabase } from './testDatabase';
 
 export interface TestService {

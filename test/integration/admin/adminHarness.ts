@@ -3,10 +3,12 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import express, { ErrorRequestHandler, Express } from 'express';
-import { createAdminRouter } from '../../../src/admin/createAdminRouter';
-import { createComponents } from '../../../src/compose';
 import { loadConfig } from '../../../src/config/config';
 import { createLogger } from '../../../src/logging/logger';
+import { wireAdminRouter } from '../../../src/wiring/apiRole';
+import { openDeliveryReceiver } from '../../../src/wiring/deliveryReceiver';
+import { COMMAND_POOL_SIZE, openDatabase, openReadyEventsQueue } from '../../../src/wiring/infrastructure';
+import { OpenResources } from '../../../src/wiring/OpenResources';
 import { batchOf, ProviderEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { refuseAmount666 } from '../../support/refusedAmount';
 import { eventually, startTestService, TestService } from '../../support/testService';
@@ -28,16 +30,20 @@ export interface AdminHarness {
   stop(): Promise<void>;
 }
 
-/** A running service (API and worker) plus the admin router on its database and queue, built by the composition module. */
+/** A running service (API and worker) plus the admin router on its database and queue, wired as the api role wires it. */
 export async function startAdminHarness(): Promise<AdminHarness> {
   const harness = await startTestService();
   const cliEnvironment = { DATABASE_URL: harness.database.url, REDIS_PREFIX: harness.redisPrefix, MIGRATE_ON_START: 'false' };
   const logger = createLogger('error', true);
-  // What an operator's process builds (the CLI's role): the API role would verify keys and watch queues too.
-  const components = await createComponents(loadConfig(cliEnvironment), logger, 'cli');
-  const eventsQueue = (await components.readyProjectionJobs()).queue;
+  const config = loadConfig(cliEnvironment);
+  // Only what the admin router is built on: the api role would verify keys and watch queues too.
+  const resources = new OpenResources(logger);
+  const database = openDatabase(config.database.url, COMMAND_POOL_SIZE, resources);
+  const events = await openReadyEventsQueue(config, resources, logger);
+  const receiver = openDeliveryReceiver({ pool: database.pool, events, timeoutMs: config.ingest.timeoutMs, resources, logger });
+  const eventsQueue = events.queue;
   const app = express();
-  app.use('/admin', createAdminRouter({ token: ADMIN_TOKEN, operations: components, queues: [eventsQueue, components.reconciliationQueue], logger }));
+  app.use('/admin', wireAdminRouter(ADMIN_TOKEN, config.redis, logger, { database, events, receiver, resources }));
   const failLoudly: ErrorRequestHandler = (error, _request, response, _next) => {
     response.status(500).json({ error: String(error?.stack ?? error) });
   };
@@ -58,7 +64,7 @@ export async function startAdminHarness(): Promise<AdminHarness> {
         server.closeAllConnections();
         await new Promise((resolve) => server?.close(resolve));
       }
-      await components.close();
+      await resources.closeAll();
       await harness.stop();
     },
   };

@@ -1,14 +1,19 @@
 import express, { Express } from 'express';
 import request from 'supertest';
+import { ChangeCursors } from '../../../src/changes/ChangeCursors';
+import { ChangeFeed } from '../../../src/changes/ChangeFeed';
+import { ChangeNotifications } from '../../../src/changes/ChangeNotifications';
 import { createPrismaClient, PrismaClient } from '../../../src/database/prismaClient';
 import { PaymentEvent } from '../../../src/events/upvestEvents';
-import { ProjectionStore } from '../../../src/projection/ProjectionStore';
-import { createReadApiRouter } from '../../../src/readApi/createReadApiRouter';
-import { Components, createComponents } from '../../../src/compose';
-import { loadConfig } from '../../../src/config/config';
 import { createLogger } from '../../../src/logging/logger';
+import { ProjectionStore } from '../../../src/projection/ProjectionStore';
+import { ChangeRoutesOptions } from '../../../src/readApi/changeRoutes';
+import { createReadApiRouter } from '../../../src/readApi/createReadApiRouter';
 import { OPENAPI_DOCUMENT } from '../../../src/readApi/openApiDocument';
 import { PaymentReader } from '../../../src/readApi/PaymentReader';
+import { wireReadApiRouter } from '../../../src/wiring/apiRole';
+import { openDatabase } from '../../../src/wiring/infrastructure';
+import { OpenResources } from '../../../src/wiring/OpenResources';
 import { directDebitEvent, EventOptions, ProviderEvent, withdrawalEvent } from '../../../testkit/paymentEvents';
 import { createTestDatabase, TestDatabase } from '../../support/testDatabase';
 import { mismatches, responseSchema } from './openApiShape';
@@ -43,7 +48,9 @@ describe('read API', () => {
   let database: TestDatabase;
   let prisma: PrismaClient;
   let app: Express;
-  let components: Components;
+  let resources: OpenResources;
+  /** The change feed's pieces, for the routers built by hand below: these tests read no changes. */
+  let changes: ChangeRoutesOptions;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -65,13 +72,16 @@ describe('read API', () => {
       WHEN '${W1}' THEN '2026-03-01T10:00:00Z'::timestamptz WHEN '${W2}' THEN '2026-03-01T11:00:00Z' ELSE '2026-03-01T12:00:00.123456Z' END`);
     await prisma.$executeRawUnsafe(`UPDATE withdrawals SET reconciled_at = '2026-03-02T00:00:00Z' WHERE id = '${W2}'`);
     await prisma.$executeRawUnsafe(`UPDATE direct_debits SET projected_at = CASE id::text WHEN '${D1}' THEN '2026-03-01T10:00:00Z'::timestamptz ELSE '2026-03-01T11:00:00Z' END`);
-    components = await createComponents(loadConfig({ DATABASE_URL: database.url, READ_API_TOKEN: TOKEN, MIGRATE_ON_START: 'false' }), createLogger('error', true), 'cli');
+    const logger = createLogger('error', true);
+    resources = new OpenResources(logger);
     app = express();
-    app.use(createReadApiRouter({ token: TOKEN, reader: components.paymentReader, changes: components.changeRoutes }));
+    const readDatabase = openDatabase(database.url, 2, resources);
+    app.use(wireReadApiRouter(TOKEN, database.url, logger, readDatabase, resources));
+    changes = { feed: new ChangeFeed(readDatabase.pool), cursors: new ChangeCursors(TOKEN), notifications: new ChangeNotifications(database.url, logger) };
   });
 
   afterAll(async () => {
-    await components.close();
+    await resources.closeAll();
     await prisma.$disconnect();
     await database.drop();
   });
@@ -262,7 +272,7 @@ describe('read API', () => {
     const broken = createPrismaClient('postgresql://postgres@127.0.0.1:1/none', 1);
     const errors: string[] = [];
     const logger = { error: (message: string) => errors.push(message) } as unknown as Parameters<typeof createReadApiRouter>[0]['logger'];
-    const brokenApp = express().use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(broken), changes: components.changeRoutes, logger }));
+    const brokenApp = express().use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(broken), changes, logger }));
     try {
       const response = await request(brokenApp).get('/v1/withdrawals').set('Authorization', `Bearer ${TOKEN}`);
       expectProblem(response, 500, /could not be processed/);
@@ -277,7 +287,7 @@ describe('read API', () => {
     outer.get('/boom', () => {
       throw Object.assign(new Error('teapot'), { status: 418 });
     });
-    outer.use(createReadApiRouter({ token: TOKEN, reader: components.paymentReader, changes: components.changeRoutes }));
+    outer.use(createReadApiRouter({ token: TOKEN, reader: new PaymentReader(prisma), changes }));
     outer.get('/webhooks/upvest', (_request, response) => {
       response.send('webhook');
     });

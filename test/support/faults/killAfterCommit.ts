@@ -1,11 +1,11 @@
-import { InboxStore } from '../../../src/inbox/InboxStore';
+import { InboxWriter } from '../../../src/inbox/InboxWriter';
 
 /**
  * Preloaded into a service process (node --import) by the test of a crash between committing a
  * delivery and queueing its job: the process dies with SIGKILL the moment the inbox committed.
  */
-const receive = InboxStore.prototype.receive;
-InboxStore.prototype.receive = async function receiveThenDie(this: InboxStore, ...args: Parameters<InboxStore['receive']>) {
+const receive = InboxWriter.prototype.receive;
+InboxWriter.prototype.receive = async function receiveThenDie(this: InboxWriter, ...args: Parameters<InboxWriter['receive']>) {
   const received = await receive.apply(this, args);
   process.kill(process.pid, 'SIGKILL');
   return received;

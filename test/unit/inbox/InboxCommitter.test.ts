@@ -1,5 +1,6 @@
+import { Delivery } from '../../../src/inbox/delivery';
 import { InboxCommitter } from '../../../src/inbox/InboxCommitter';
-import { Delivery, InboxStore, ReceivedBatch } from '../../../src/inbox/InboxStore';
+import { InboxWriter, ReceivedBatch } from '../../../src/inbox/InboxWriter';
 import { classifyBatch } from '../../../src/ingest/classifyBatch';
 import { createLogger } from '../../../src/logging/logger';
 import { JobEvent } from '../../../src/queue/jobs';
@@ -44,7 +45,7 @@ describe('InboxCommitter', () => {
   it('commits a delivery at once when nothing is in flight, and deliveries that arrive meanwhile together in the next statement', async () => {
     const inbox = new HeldInbox();
     const jobs = recordingJobs();
-    const committer = new InboxCommitter(inbox as unknown as InboxStore, jobs, { logger });
+    const committer = new InboxCommitter(inbox as unknown as InboxWriter, jobs, { logger });
 
     const commits = [1, 2, 3, 4, 5].map((n) => committer.commit(delivery(n), NO_DEADLINE));
     await settle();
@@ -68,7 +69,7 @@ describe('InboxCommitter', () => {
 
   it('commits each delivery of a refused group alone, so that only the refused one fails', async () => {
     const inbox = new HeldInbox();
-    const committer = new InboxCommitter(inbox as unknown as InboxStore, recordingJobs(), { logger });
+    const committer = new InboxCommitter(inbox as unknown as InboxWriter, recordingJobs(), { logger });
     const blockers = [1, 2].map((n) => committer.commit(delivery(n), NO_DEADLINE));
     const grouped = [3, 4].map((n) => committer.commit(delivery(n), NO_DEADLINE).then((received) => received.added, (error: Error) => error.message));
     await settle();
@@ -89,7 +90,7 @@ describe('InboxCommitter', () => {
 
   it('drops a delivery whose deadline passed while it waited, instead of writing it', async () => {
     const inbox = new HeldInbox();
-    const committer = new InboxCommitter(inbox as unknown as InboxStore, recordingJobs(), { logger });
+    const committer = new InboxCommitter(inbox as unknown as InboxWriter, recordingJobs(), { logger });
     const blockers = [1, 2].map((n) => committer.commit(delivery(n), NO_DEADLINE));
     const late = committer.commit(delivery(3), Date.now() - 1).then(
       () => 'written',
@@ -111,7 +112,7 @@ describe('InboxCommitter', () => {
   it('answers although Redis does not take the job, and says so', async () => {
     const inbox = new HeldInbox();
     let notQueued = 0;
-    const committer = new InboxCommitter(inbox as unknown as InboxStore, recordingJobs(true), { logger, onJobNotQueued: () => (notQueued += 1) });
+    const committer = new InboxCommitter(inbox as unknown as InboxWriter, recordingJobs(true), { logger, onJobNotQueued: () => (notQueued += 1) });
 
     const commit = committer.commit(delivery(1), NO_DEADLINE);
     await settle();

@@ -1,7 +1,8 @@
+import { storableText } from '../../../src/database/storableText';
 import { classifyBatch } from '../../../src/ingest/classifyBatch';
 import { payloadText } from '../../../src/ingest/payloadText';
 import { MAX_QUARANTINE_ITEMS } from '../../../src/ingest/UnusableElements';
-import { MAX_EVENT_DEPTH, storableText, unstorableReason } from '../../../src/ingest/unstorableContent';
+import { MAX_EVENT_DEPTH, unstorableReason } from '../../../src/ingest/unstorableContent';
 import { batchBody, uuid, withdrawalEvent } from '../../../testkit/paymentEvents';
 
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;

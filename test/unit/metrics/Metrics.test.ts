@@ -1,4 +1,42 @@
-import { BacklogSource, Metrics, QueueJobState, WatchedQueue } from '../../../src/metrics/Metrics';
+import { MetricsRegistryOptions } from '../../../src/metrics/MetricsRegistry';
+import { QueueJobState, WatchedQueue } from '../../../src/queue/queueMetrics';
+import { registerServiceMetrics, ServiceMetrics } from '../../../src/wiring/serviceMetrics';
+
+/** What the backlog gauges read from Postgres on each scrape. */
+interface BacklogSource {
+  quarantinePending(): Promise<number>;
+  oldestUnprojectedSeconds(): Promise<number>;
+}
+
+/** A service's instruments, as every service process registers them, with the calls of the modules that record them. */
+class Metrics {
+  private readonly metrics: ServiceMetrics;
+  private backlog: BacklogSource | undefined;
+
+  constructor(options: MetricsRegistryOptions = {}) {
+    const noDatabase = () => Promise.reject(new Error('no database'));
+    this.metrics = registerServiceMetrics(
+      {
+        inbox: { oldestUnprojectedSeconds: () => this.backlog?.oldestUnprojectedSeconds() ?? noDatabase() },
+        quarantine: { pendingCount: () => this.backlog?.quarantinePending() ?? noDatabase() },
+      },
+      options,
+    );
+  }
+
+  get registry() {
+    return this.metrics.registry.registry;
+  }
+
+  text = () => this.metrics.registry.text();
+  watchQueue = (queue: WatchedQueue) => this.metrics.queues.watch(queue);
+  watchBacklog = (backlog: BacklogSource) => (this.backlog = backlog);
+  signatureFailure: ServiceMetrics['http']['signatureFailure'] = (reason) => this.metrics.http.signatureFailure(reason);
+  httpRequest: ServiceMetrics['http']['httpRequest'] = (...args) => this.metrics.http.httpRequest(...args);
+  webhookEvents: ServiceMetrics['ingest']['webhookEvents'] = (...args) => this.metrics.ingest.webhookEvents(...args);
+  projectionLagSeconds = (seconds: number) => this.metrics.projection.projectionLagSeconds(seconds);
+  reconciliationRun: ServiceMetrics['reconciliation']['reconciliationRun'] = (report) => this.metrics.reconciliation.reconciliationRun(report);
+}
 
 /** The value of one series, or undefined when the series is not exported. */
 async function valueOf(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {

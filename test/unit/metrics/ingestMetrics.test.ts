@@ -1,8 +1,9 @@
-import { BatchIngestor, IngestMetrics, IngestOutcome } from '../../../src/ingest/BatchIngestor';
-import { IngestUnavailableError } from '../../../src/ingest/errors';
-import { classifyBatch } from '../../../src/ingest/classifyBatch';
+import { Delivery } from '../../../src/inbox/delivery';
 import { InboxCommitter } from '../../../src/inbox/InboxCommitter';
-import { Delivery, InboxStore, ReceivedBatch } from '../../../src/inbox/InboxStore';
+import { InboxWriter, ReceivedBatch } from '../../../src/inbox/InboxWriter';
+import { DeliveryReceiver } from '../../../src/ingest/DeliveryReceiver';
+import { IngestUnavailableError } from '../../../src/ingest/errors';
+import { IngestMetrics, IngestOutcome } from '../../../src/ingest/ingestMetrics';
 import { createLogger } from '../../../src/logging/logger';
 import { ProjectionJobs } from '../../../src/queue/ProjectionJobs';
 import { batchBody, directDebitEvent, uuid, withdrawalEvent } from '../../../testkit/paymentEvents';
@@ -11,7 +12,7 @@ import { batchBody, directDebitEvent, uuid, withdrawalEvent } from '../../../tes
  * Stands in for the inbox: `stored` holds the events it had before the delivery (by lower-case
  * id, as JSON text); content hashes in `quarantinedBefore` are not added to quarantine again.
  */
-function fakeInbox(stored: Map<string, string> = new Map(), quarantinedBefore: Set<string> = new Set(), failure?: Error): InboxStore {
+function fakeInbox(stored: Map<string, string> = new Map(), quarantinedBefore: Set<string> = new Set(), failure?: Error): InboxWriter {
   const newContent = (hashes: string[]) => new Set(hashes.filter((hash) => !quarantinedBefore.has(hash)));
   return {
     receive: async (deliveries: Delivery[]): Promise<ReceivedBatch[]> => {
@@ -23,12 +24,12 @@ function fakeInbox(stored: Map<string, string> = new Map(), quarantinedBefore: S
     },
     storedEvents: async (ids: string[]) => new Map(ids.map((id) => id.toLowerCase()).flatMap((key) => (stored.has(key) ? [[key, stored.get(key) as string]] : []))),
     quarantine: async (items: Array<{ contentSha256: string }>) => newContent(items.map((item) => item.contentSha256)),
-  } as unknown as InboxStore;
+  } as unknown as InboxWriter;
 }
 
 const jobs = { addBatch: async () => undefined } as unknown as ProjectionJobs;
 
-/** Records what the ingestor reports, summed by type and outcome. */
+/** Records what the receiver reports, summed by type and outcome. */
 class RecordingMetrics implements IngestMetrics {
   readonly counts = new Map<string, number>();
   readonly conflicts: string[] = [];
@@ -53,11 +54,11 @@ class RecordingMetrics implements IngestMetrics {
 const context = { requestId: 'request-1', receivedAt: new Date('2026-11-22T10:00:00Z') };
 const logger = createLogger('error', true);
 
-function ingestor(inbox: InboxStore, metrics: IngestMetrics): BatchIngestor {
-  return new BatchIngestor(new InboxCommitter(inbox, jobs, { logger }), inbox, { timeoutMs: 1000, metrics });
+function receiver(inbox: InboxWriter, metrics: IngestMetrics): DeliveryReceiver {
+  return new DeliveryReceiver(new InboxCommitter(inbox, jobs, { logger }), inbox, { timeoutMs: 1000, metrics });
 }
 
-describe('BatchIngestor counts and metrics', () => {
+describe('DeliveryReceiver counts and metrics', () => {
   it('reports every event of a committed batch once, by type and outcome, in counts that add up to the events sent', async () => {
     const fresh = [1, 2, 3].map((n) => withdrawalEvent({ id: uuid(n) }));
     const alreadyStored = withdrawalEvent({ id: uuid(4), type: 'WITHDRAWAL.PROCESSING' });
@@ -77,7 +78,7 @@ describe('BatchIngestor counts and metrics', () => {
     ]);
     const metrics = new RecordingMetrics();
 
-    const { counts, quarantined } = await ingestor(fakeInbox(stored), metrics).ingest(classifyBatch(batchBody(...sent)), context);
+    const { counts, quarantined } = await receiver(fakeInbox(stored), metrics).receive(batchBody(...sent), context);
 
     expect(counts).toEqual({ accepted: 4, duplicate: 2, ignored: 3, quarantined: 3 });
     expect(counts.accepted + counts.duplicate + counts.ignored + counts.quarantined).toBe(sent.length);
@@ -99,12 +100,12 @@ describe('BatchIngestor counts and metrics', () => {
   it('counts a conflicting copy quarantined before as quarantined again, but reports and returns it only the first time', async () => {
     const event = withdrawalEvent({ id: uuid(1), object: { amount: '1.00' } });
     const stored = new Map([[uuid(1), JSON.stringify(withdrawalEvent({ id: uuid(1) }))]]);
-    const batch = classifyBatch(batchBody(event));
+    const batch = batchBody(event);
     const first = new RecordingMetrics();
-    const { quarantined } = await ingestor(fakeInbox(stored), first).ingest(batch, context);
+    const { quarantined } = await receiver(fakeInbox(stored), first).receive(batch, context);
     const again = new RecordingMetrics();
 
-    const retried = await ingestor(fakeInbox(stored, new Set(quarantined.map((item) => item.contentSha256))), again).ingest(batch, context);
+    const retried = await receiver(fakeInbox(stored, new Set(quarantined.map((item) => item.contentSha256))), again).receive(batch, context);
 
     expect(retried.counts).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 });
     expect(retried.quarantined).toEqual([]);
@@ -116,7 +117,7 @@ describe('BatchIngestor counts and metrics', () => {
     const metrics = new RecordingMetrics();
     const tiny = { type: 'WITHDRAWAL.NEW', id: 'n' };
 
-    const { counts, quarantined } = await ingestor(fakeInbox(), metrics).ingest(classifyBatch(batchBody(tiny, tiny, tiny)), context);
+    const { counts, quarantined } = await receiver(fakeInbox(), metrics).receive(batchBody(tiny, tiny, tiny), context);
 
     expect(counts).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 3 });
     expect(quarantined).toHaveLength(1);
@@ -126,7 +127,7 @@ describe('BatchIngestor counts and metrics', () => {
   it('reports a body that is not a batch as one quarantined item without a type', async () => {
     const metrics = new RecordingMetrics();
 
-    await ingestor(fakeInbox(), metrics).ingest(classifyBatch(Buffer.from('not json')), context);
+    await receiver(fakeInbox(), metrics).receive(Buffer.from('not json'), context);
 
     expect(Object.fromEntries(metrics.counts)).toEqual({ '(none) quarantined': 1 });
   });
@@ -135,7 +136,7 @@ describe('BatchIngestor counts and metrics', () => {
     const metrics = new RecordingMetrics();
     const inbox = fakeInbox(new Map(), new Set(), new Error('Connection terminated unexpectedly'));
 
-    await expect(ingestor(inbox, metrics).ingest(classifyBatch(batchBody(withdrawalEvent())), context)).rejects.toThrow(IngestUnavailableError);
+    await expect(receiver(inbox, metrics).receive(batchBody(withdrawalEvent()), context)).rejects.toThrow(IngestUnavailableError);
 
     expect(metrics.calls).toBe(0);
     expect(metrics.dependencyErrors).toEqual(['postgres']);
@@ -146,7 +147,7 @@ describe('BatchIngestor counts and metrics', () => {
     const tooDeep = Object.assign(new Error('stack depth limit exceeded'), { code: '54001' });
     const body = batchBody(withdrawalEvent({ id: uuid(1) }), { id: uuid(2), type: 'USER.CREATED' });
 
-    const { counts, quarantined } = await ingestor(fakeInbox(new Map(), new Set(), tooDeep), metrics).ingest(classifyBatch(body), context);
+    const { counts, quarantined } = await receiver(fakeInbox(new Map(), new Set(), tooDeep), metrics).receive(body, context);
 
     expect(counts).toEqual({ accepted: 0, duplicate: 0, ignored: 0, quarantined: 1 });
     expect(quarantined).toHaveLength(1);

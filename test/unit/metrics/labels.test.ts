@@ -1,4 +1,4 @@
-import { eventTypeLabel } from '../../../src/metrics/labels';
+import { eventTypeLabel } from '../../../src/ingest/ingestMetrics';
 
 describe('eventTypeLabel', () => {
   it.each([

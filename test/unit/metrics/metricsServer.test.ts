@@ -1,6 +1,7 @@
 import { loadConfig } from '../../../src/config/config';
 import { createLogger } from '../../../src/logging/logger';
-import { Metrics } from '../../../src/metrics/Metrics';
+import { HttpInstruments } from '../../../src/http/httpMetrics';
+import { MetricsRegistry } from '../../../src/metrics/MetricsRegistry';
 import { MetricsServer, startMetricsServer } from '../../../src/metrics/metricsServer';
 
 const logger = createLogger('error', true);
@@ -11,8 +12,8 @@ describe('the metrics server', () => {
   let url: string;
 
   beforeEach(async () => {
-    const metrics = new Metrics({ defaultMetrics: false });
-    metrics.signatureFailure('unknown_key');
+    const metrics = new MetricsRegistry({ defaultMetrics: false });
+    new HttpInstruments(metrics).signatureFailure('unknown_key');
     server = await startMetricsServer(metrics, { port: 0, path: '/metrics', timeouts }, logger);
     url = `http://127.0.0.1:${server.port}`;
   });
@@ -38,7 +39,7 @@ describe('the metrics server', () => {
   });
 
   it('refuses to start on a port that is taken, naming it', async () => {
-    await expect(startMetricsServer(new Metrics({ defaultMetrics: false }), { port: server.port, path: '/metrics', timeouts }, logger)).rejects.toThrow(
+    await expect(startMetricsServer(new MetricsRegistry({ defaultMetrics: false }), { port: server.port, path: '/metrics', timeouts }, logger)).rejects.toThrow(
       new RegExp(`metrics server cannot listen on port ${server.port}: .*EADDRINUSE`),
     );
   });
@@ -49,6 +50,6 @@ describe('the metrics server', () => {
     await server.close();
 
     await expect(fetch(`${url}/metrics`)).rejects.toThrow();
-    server = await startMetricsServer(new Metrics({ defaultMetrics: false }), { port: 0, path: '/metrics', timeouts }, logger); // for afterEach
+    server = await startMetricsServer(new MetricsRegistry({ defaultMetrics: false }), { port: 0, path: '/metrics', timeouts }, logger); // for afterEach
   });
 });

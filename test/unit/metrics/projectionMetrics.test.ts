@@ -1,5 +1,7 @@
-import { ProjectionBatcher, ProjectionBatchMetrics } from '../../../src/projection/ProjectionBatcher';
-import { EventOutcome, ProjectionStore, ReceivedEvent } from '../../../src/projection/ProjectionStore';
+import { ReceivedEvent } from '../../../src/events/receivedEvent';
+import { ProjectionBatcher } from '../../../src/projection/ProjectionBatcher';
+import { ProjectionBatchMetrics } from '../../../src/projection/projectionMetrics';
+import { EventOutcome, ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { receivedEvent, uuid } from '../../../testkit/paymentEvents';
 import { prismaDatabaseError } from '../builders';
 

@@ -1,6 +1,7 @@
-import { ProjectionBatcher } from '../../../src/projection/ProjectionBatcher';
+import { ReceivedEvent } from '../../../src/events/receivedEvent';
 import { PermanentProjectionError } from '../../../src/projection/errors';
-import { EventOutcome, ProjectionStore, ReceivedEvent } from '../../../src/projection/ProjectionStore';
+import { ProjectionBatcher } from '../../../src/projection/ProjectionBatcher';
+import { EventOutcome, ProjectionStore } from '../../../src/projection/ProjectionStore';
 import { receivedEvent, uuid } from '../../../testkit/paymentEvents';
 import { prismaDatabaseError } from '../builders';
 

@@ -1,4 +1,4 @@
-import { cgroupCpuLimit } from '../../../src/cgroupCpuLimit';
+import { cgroupCpuLimit } from '../../../src/runtime/cgroupCpuLimit';
 
 const files = (contents: Record<string, string>) => (file: string) => contents[file];
 

@@ -1,0 +1,11 @@
+// The error of the inbox, with a stable `code`.
+
+/** A delivery still waited for its statement when its answer was due: it was answered 503 and is dropped, not written. */
+export class CommitDeadlineError extends Error {
+  readonly code = 'commit_deadline_passed';
+
+  constructor() {
+    super('not committed before the deadline');
+    this.name = 'CommitDeadlineError';
+  }
+}

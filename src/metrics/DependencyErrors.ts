@@ -1,0 +1,32 @@
+import { Counter } from 'prom-client';
+import { MetricsRegistry } from './MetricsRegistry';
+
+/** The dependencies whose failures are counted. */
+export type Dependency = 'postgres' | 'redis';
+
+const DEPENDENCIES: Dependency[] = ['postgres', 'redis'];
+
+/**
+ * upvest_dependency_errors_total: counted wherever a dependency fails (a delivery answered 503, a
+ * projection batch, a readiness check, a Redis connection), so it lives with the registry rather
+ * than with any one of those modules.
+ */
+export class DependencyErrors {
+  private readonly counter: Counter<'dependency'>;
+
+  constructor(metrics: MetricsRegistry) {
+    this.counter = new Counter({
+      name: 'upvest_dependency_errors_total',
+      help: 'Errors of Redis connections and jobs Redis did not take, and failed Postgres operations (deliveries answered 503, projection batches and reads, readiness checks).',
+      labelNames: ['dependency'] as const,
+      registers: [metrics.registry],
+    });
+    // The alert rate()s over it: the series exist from the start, at 0.
+    for (const dependency of DEPENDENCIES) this.counter.inc({ dependency }, 0);
+  }
+
+  /** One failed operation, or one connection error, of `dependency`. */
+  dependencyError(dependency: Dependency): void {
+    this.counter.inc({ dependency });
+  }
+}
