@@ -8,7 +8,7 @@ import { SignatureVerificationError, verifyWebhookSignature } from '../src/signa
  * No Express, no validation of events, no Postgres, no Redis. Configured like the service, through the same environment
  * variables and loadConfig, so that path, keys and signature options (v6, 60 s clock skew, no
  * maximum age) are the service's defaults and cannot drift from them.
- * GET /readyz answers 200 so that serviceProcess.ts can wait for it like for the service.
+ * GET /readyz answers 200 so that testkit/ServiceProcess.ts can wait for it like for the service.
  */
 
 const config = loadConfig(process.env);

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { SigningKey } from '../src/signature';
+import { ServiceProcess, STOP_TIMEOUT_MS } from '../testkit/ServiceProcess';
 import { ResultRow, TargetCheck, formatNumber } from './report';
-import { ServerProcess } from './serviceProcess';
 import { signedRequest } from './signedRequests';
 
 /** A body the webhook limit takes, of tiny items that claim a projected type but are not events. */
@@ -20,7 +20,7 @@ export async function brokenItemsScenario(serviceMain: string, environment: Node
   const item = '{"type":"WITHDRAWAL.NEW","id":"n"}';
   const count = Math.floor(BODY_BYTES / (item.length + 1));
   const request = signedRequest(Buffer.from(`{"payload":[${Array(count).fill(item).join(',')}]}`), key, path);
-  const api = await ServerProcess.start('service (api, broken items)', [serviceMain], environment);
+  const api = await ServiceProcess.start({ name: 'service (api, broken items)', args: [serviceMain], env: environment, until: '/readyz' });
   try {
     const idleRssMb = api.rssMb();
     const timesMs: number[] = [];
@@ -53,6 +53,6 @@ export async function brokenItemsScenario(serviceMain: string, environment: Node
       ],
     };
   } finally {
-    await api.stop();
+    await api.stop('SIGTERM', STOP_TIMEOUT_MS);
   }
 }

@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
 import { CHANGES_CHANNEL } from '../src/changes/ChangeNotifications';
+import { ServiceProcess } from '../testkit/ServiceProcess';
 import { ResultRow, TargetCheck, formatNumber } from './report';
-import { ServerProcess } from './serviceProcess';
 
 const CHANGES = 200;
 const TARGET_P99_MS = 100;
@@ -14,7 +14,7 @@ const TARGET_P99_MS = 100;
  * time, each as the projection commits one (a history row and its NOTIFY in one transaction).
  * Measures from each COMMIT's return to the consumer's answer holding the change.
  */
-export async function changeFeedLatency(api: ServerProcess, pool: Pool, token: string): Promise<{ row: ResultRow; target: TargetCheck }> {
+export async function changeFeedLatency(api: ServiceProcess, pool: Pool, token: string): Promise<{ row: ResultRow; target: TargetCheck }> {
   const base = `http://127.0.0.1:${api.port}/v1/changes`;
   const headers = { authorization: `Bearer ${token}` };
   let cursor = ((await (await fetch(`${base}?from=now`, { headers })).json()) as { next: string }).next;

@@ -5,22 +5,21 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Config, loadConfig } from '../src/config/config';
 import { createLogger } from '../src/logging/logger';
+import { inBatches } from '../src/shared/inBatches';
 import { generateKeyPair, SigningKey } from '../src/signature';
+import { ServiceProcess, STOP_TIMEOUT_MS, stopAllServiceProcesses } from '../testkit/ServiceProcess';
 import { BenchInfrastructure, openBenchInfrastructure } from './benchInfrastructure';
 import { benchResources, deleteRedisKeys, dropDatabase } from './benchResources';
 import { brokenItemsScenario } from './brokenItems';
-import { buildService } from './buildService';
 import { changeFeedLatency } from './changeFeedLatency';
-import { inBatches } from '../src/shared/inBatches';
 import { ingestEvents, projectionWorkload } from './paymentEvents';
 import { checkProjection, drainProjection, emptyTables } from './projectionDrain';
 import { formatNumber, formatTable, formatTargets, ResultRow, TargetCheck } from './report';
 import { LoadResult, runLoadGenerator } from './runLoad';
-import { ServerProcess, stopAllServerProcesses } from './serviceProcess';
 import { signRequests, writeRequestsFile } from './signedRequests';
 
 /**
- * `npm run bench`: builds the service, then measures against the local Postgres and Redis
+ * `npm run bench`: the service built by `npm run build` (the prebench script), measured against the local Postgres and Redis
  *   1. ingest: one ROLE=api process, next to a bare node:http server that only verifies the same
  *      signatures and parses the JSON: at 1 and 50 events per request with 32 in flight, and
  *      ~0.9 MiB deliveries of 1,700 events one at a time (the provider's model), and 5 MiB bodies of
@@ -32,8 +31,7 @@ import { signRequests, writeRequestsFile } from './signedRequests';
  * non-zero when a server does not start, an answer is not 200 or the projected state is wrong.
  */
 
-const REPOSITORY_ROOT = path.resolve(__dirname, '..');
-const SERVICE_MAIN = path.join(REPOSITORY_ROOT, 'dist', 'main.js');
+const SERVICE_MAIN = path.resolve(__dirname, '../dist/main.js');
 const BARE_SERVER = path.join(__dirname, 'bareVerifierServer.ts');
 
 interface IngestScenario {
@@ -73,9 +71,6 @@ const interruption = new AbortController();
 const problems: string[] = [];
 
 async function main(): Promise<void> {
-  progress(`building the service (npm run build)`);
-  await buildService(REPOSITORY_ROOT);
-
   const keyPair = generateKeyPair('p521');
   const signingKey: SigningKey = { kid: keyPair.kid, privateKey: crypto.createPrivateKey(keyPair.privateKeyPem) };
   const environment = (role: 'api' | 'worker') => serviceEnvironment(role, JSON.stringify(keyPair.jwks));
@@ -87,7 +82,7 @@ async function main(): Promise<void> {
   const rows: ResultRow[] = [];
   const targets: TargetCheck[] = [];
   // One api process for the whole run, as in production: its peak RSS covers every scenario.
-  const api = await ServerProcess.start('service (api)', [SERVICE_MAIN], environment('api'));
+  const api = await ServiceProcess.start({ name: 'service (api)', args: [SERVICE_MAIN], env: environment('api'), until: '/readyz' });
   try {
     for (const scenario of INGEST_SCENARIOS) {
       const measured = await ingestScenario(scenario, api, signingKey, config, environment('api'));
@@ -110,7 +105,7 @@ async function main(): Promise<void> {
     rows.push(projection.row);
     targets.push(projection.target, peakRssTarget('api', api.peakRssMb()), peakRssTarget('worker', projection.row.peakRssMb));
   } finally {
-    await api.stop();
+    await api.stop('SIGTERM', STOP_TIMEOUT_MS);
     await bench.close();
   }
 
@@ -121,7 +116,7 @@ async function main(): Promise<void> {
 /** The service's api process and a fresh bare verifier, replaying the same pre-signed requests. */
 async function ingestScenario(
   scenario: IngestScenario,
-  api: ServerProcess,
+  api: ServiceProcess,
   signingKey: SigningKey,
   config: Config,
   environment: NodeJS.ProcessEnv,
@@ -141,12 +136,12 @@ async function ingestScenario(
     problems.push(`service, ${label}: accepted ${service.load.accepted} events, expected ${expectedAccepted} (all are new)`);
   }
   progress(`ingest, bare verifier, ${label}`);
-  const bareServer = await ServerProcess.start('bare verifier', [...process.execArgv, BARE_SERVER], environment);
+  const bareServer = await ServiceProcess.start({ name: 'bare verifier', args: [...process.execArgv, BARE_SERVER], env: environment, until: '/readyz' });
   let bare: IngestMeasurement;
   try {
     bare = await measureIngest(bareServer, config.webhook.path, requestsFile, scenario);
   } finally {
-    await bareServer.stop();
+    await bareServer.stop('SIGTERM', STOP_TIMEOUT_MS);
   }
   checkAnswers(`bare verifier, ${label}`, bare.load);
   fs.rmSync(requestsFile);
@@ -162,7 +157,7 @@ async function ingestScenario(
 
 /** A ROLE=worker process drains the projection workload, delivered through the api; then the end state is checked. */
 async function projectionPhase(
-  api: ServerProcess,
+  api: ServiceProcess,
   signingKey: SigningKey,
   bench: BenchInfrastructure,
   config: Config,
@@ -175,7 +170,7 @@ async function projectionPhase(
   const deliveries = inBatches(workload.events, PROJECTION_EVENTS_PER_DELIVERY);
   writeRequestsFile(requestsFile, signRequests(deliveries, signingKey, config.webhook.path));
   progress(`projection, service (ROLE=worker), delivering ${total} events through the api into the paused queue, then draining them`);
-  const worker = await ServerProcess.start('service (worker)', [SERVICE_MAIN], environment);
+  const worker = await ServiceProcess.start({ name: 'service (worker)', args: [SERVICE_MAIN], env: environment, until: '/readyz' });
   let drained;
   let peakRssMb;
   let cpuSeconds;
@@ -187,7 +182,7 @@ async function projectionPhase(
     peakRssMb = worker.peakRssMb();
     cpuSeconds = worker.cpuSeconds() - cpuBefore;
   } finally {
-    await worker.stop();
+    await worker.stop('SIGTERM', STOP_TIMEOUT_MS);
     fs.rmSync(requestsFile);
   }
   problems.push(...(await checkProjection(bench.pool, workload)).map((problem) => `projection: ${problem}`));
@@ -230,7 +225,7 @@ interface IngestMeasurement {
   cpuSeconds: number;
 }
 
-async function measureIngest(server: ServerProcess, webhookPath: string, requestsFile: string, scenario: IngestScenario): Promise<IngestMeasurement> {
+async function measureIngest(server: ServiceProcess, webhookPath: string, requestsFile: string, scenario: IngestScenario): Promise<IngestMeasurement> {
   const cpuBefore = server.cpuSeconds();
   const load = await runLoadGenerator(
     {
@@ -306,7 +301,7 @@ function cleanup(): Promise<void> {
   cleanupDone ??= (async () => {
     progress('cleaning up');
     const steps: Array<[string, () => Promise<unknown>]> = [
-      ['stop server processes', () => stopAllServerProcesses()],
+      ['stop server processes', () => stopAllServiceProcesses()],
       ['remove temporary files', async () => fs.rmSync(temporaryDirectory, { recursive: true, force: true })],
       [`delete Redis keys ${resources.redisPrefix}:*`, () => deleteRedisKeys(resources.redisUrl, resources.redisPrefix)],
       [`drop database ${new URL(resources.databaseUrl).pathname.slice(1)}`, () => dropDatabase(resources.databaseUrl)],

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import IORedis from 'ioredis';
+import { freePort } from '../../testkit/freePort';
 
 /** A redis-server of the test's own on a free port, which the test may stop, freeze and restart. */
 export class PrivateRedis {
@@ -63,14 +63,4 @@ export class PrivateRedis {
   thaw(): void {
     this.process?.kill('SIGCONT');
   }
-}
-
-/** A loopback port that nothing listens on (now). */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
