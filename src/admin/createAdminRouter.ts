@@ -6,6 +6,7 @@ import { sendProblem, sendRetryLater } from '../http/problem';
 import { requestLoggerOf } from '../http/requestId';
 import { IngestUnavailableError } from '../ingest/errors';
 import { Logger } from '../logging/logger';
+import { NotFoundError, OperationRefusedError, QuarantinedPayloadNotFoundError } from '../operations/errors';
 import { failedJobsQuery, jobId, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from '../operations/operationInputs';
 import { Operations } from '../operations/Operations';
 import { jsonText } from '../shared/jsonText';
@@ -53,17 +54,13 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
   router.get('/jobs/:id', async (request, response) => {
     const id = validInput(response, jobId, request.params.id);
     if (id === undefined) return;
-    const job = await failedJobs.inspect(id);
-    if (job === undefined) return notFound(response, `No job with id ${id}.`);
-    sendJson(response, 200, job);
+    sendJson(response, 200, await failedJobs.inspect(id));
   });
 
   router.post('/jobs/:id/retry', async (request, response) => {
     const id = validInput(response, jobId, request.params.id);
     if (id === undefined) return;
-    const outcome = await failedJobs.retry(id);
-    if (outcome === 'not-found') return notFound(response, `No job with id ${id}.`);
-    if (outcome === 'not-failed') return sendProblem(response, 409, 'job-not-failed', 'Job not failed', `Job ${id} is not in the failed state.`);
+    await failedJobs.retry(id);
     requestLoggerOf(response, logger).info('admin: job retried', { jobId: id });
     sendJson(response, 200, { id, retried: true });
   });
@@ -72,14 +69,6 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     const id = validInput(response, jobId, request.params.id);
     if (id === undefined) return;
     const result = await failedJobQuarantiner.setAside(id);
-    if (result.outcome === 'not-found') return notFound(response, `No job with id ${id}.`);
-    if (result.outcome === 'not-failed') return sendProblem(response, 409, 'job-not-failed', 'Job not failed', `Job ${id} is not in the failed state.`);
-    if (result.outcome === 'not-an-event') {
-      return sendProblem(response, 409, 'job-not-an-event', 'Not an event job', `Job ${id} is not the job of one event; retry it instead.`);
-    }
-    if (result.outcome === 'projected') {
-      return sendProblem(response, 409, 'event-projected', 'Event projected', `The event of job ${id} has been projected meanwhile; retry the job to clear it.`);
-    }
     requestLoggerOf(response, logger).info('admin: failed job set aside into quarantine', { jobId: id, eventId: result.eventId, quarantineId: result.quarantineId });
     sendJson(response, 200, { id, quarantineId: result.quarantineId });
   });
@@ -94,7 +83,7 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     const id = validInput(response, quarantineId, request.params.id);
     if (id === undefined) return;
     const item = await quarantineStore.get(id);
-    if (item === undefined) return notFound(response, `No quarantined payload with id ${id}.`);
+    if (item === undefined) throw new QuarantinedPayloadNotFoundError(id);
     sendJson(response, 200, item);
   });
 
@@ -102,7 +91,6 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     const id = validInput(response, quarantineId, request.params.id);
     if (id === undefined) return;
     const result = await quarantineReprocessor.reprocess(id);
-    if (result === undefined) return notFound(response, `No quarantined payload with id ${id}.`);
     requestLoggerOf(response, logger).info('admin: quarantined payload reprocessed', result);
     sendJson(response, 200, result);
   });
@@ -111,7 +99,6 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     const target = validInput(response, paymentTarget, request.params);
     if (target === undefined) return;
     const payment = await paymentReprojector.reproject(target.kind, target.id);
-    if (payment === undefined) return notFound(response, `No events of ${request.params.kind} ${target.id} in webhook_events.`);
     requestLoggerOf(response, logger).info('admin: payment re-projected', { kind: target.kind, paymentId: target.id });
     sendJson(response, 200, payment);
   });
@@ -128,16 +115,20 @@ function validInput<T extends z.ZodType>(response: Response, schema: T, input: u
   return undefined;
 }
 
-function notFound(response: Response, detail: string): void {
-  sendProblem(response, 404, 'not-found', 'Not found', detail);
-}
-
 function sendJson(response: Response, status: number, body: unknown): void {
   response.status(status).type('application/json').send(jsonText(body));
 }
 
 /** Errors this router can name; everything else goes on to the app's error handler. */
 const adminErrors: ErrorRequestHandler = (error, _request: Request, response, next) => {
+  if (error instanceof NotFoundError) {
+    sendProblem(response, 404, 'not-found', 'Not found', error.message);
+    return;
+  }
+  if (error instanceof OperationRefusedError) {
+    sendProblem(response, 409, error.code.replace(/_/g, '-'), error.title, error.message);
+    return;
+  }
   if (error instanceof IngestUnavailableError) {
     sendRetryLater(response, 5, 'unavailable', 'Service unavailable', `The content could not be committed: ${error.message}`);
     return;

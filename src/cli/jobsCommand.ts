@@ -7,7 +7,7 @@ import { jsonText } from '../shared/jsonText';
 import { oneLine } from '../shared/oneLine';
 import { COMMAND_POOL_SIZE, migrateIfConfigured, openDatabase, openReadyEventsQueue } from '../wiring/infrastructure';
 import { cliCommand, CommandSetup } from './CliCommand';
-import { CliIo, EXIT } from './CliIo';
+import { EXIT } from './CliIo';
 import { formatTable, truncated } from './formatTable';
 import { parsedOrUsage, singleArgument } from './arguments';
 import { UsageError } from './errors';
@@ -46,30 +46,18 @@ export const jobsCommand = cliCommand(wireJobOperations, async ({ subcommand, ar
     }
     case 'show': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs show', 'job id'), 'job id');
-      const job = await (await operations()).failedJobs.inspect(id);
-      if (job === undefined) return notFound(io, id);
-      io.out(jsonText(job, 2));
+      io.out(jsonText(await (await operations()).failedJobs.inspect(id), 2));
       return EXIT.ok;
     }
     case 'retry': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs retry', 'job id'), 'job id');
-      const outcome = await (await operations()).failedJobs.retry(id);
-      if (outcome === 'not-found') return notFound(io, id);
-      if (outcome === 'not-failed') {
-        io.err(`job ${id} is not in the failed state; nothing retried`);
-        return EXIT.failed;
-      }
+      await (await operations()).failedJobs.retry(id);
       io.out(`job ${id} moved back to waiting, with fresh attempts`);
       return EXIT.ok;
     }
     case 'quarantine': {
       const id = parsedOrUsage(jobId, singleArgument(args, 'jobs quarantine', 'job id'), 'job id');
       const result = await (await operations()).failedJobQuarantiner.setAside(id);
-      if (result.outcome === 'not-found') return notFound(io, id);
-      if (result.outcome !== 'set-aside') {
-        io.err(SET_ASIDE_REFUSALS[result.outcome].replace('%s', id));
-        return EXIT.failed;
-      }
       io.out(`job ${id} removed; its event ${result.eventId} is quarantined as #${result.quarantineId} (quarantine reprocess ${result.quarantineId} queues it again)`);
       return EXIT.ok;
     }
@@ -84,14 +72,3 @@ export const jobsCommand = cliCommand(wireJobOperations, async ({ subcommand, ar
       throw new UsageError(`unknown jobs command: ${subcommand ?? '(none)'}`);
   }
 });
-
-const SET_ASIDE_REFUSALS = {
-  'not-failed': 'job %s is not in the failed state; nothing set aside',
-  'not-an-event': 'job %s is not the job of one event; retry it instead',
-  projected: 'the event of job %s has been projected meanwhile; retry the job to clear it',
-};
-
-function notFound(io: CliIo, id: string): number {
-  io.err(`no job with id ${id}`);
-  return EXIT.notFound;
-}

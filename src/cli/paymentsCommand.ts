@@ -21,11 +21,6 @@ export const paymentsCommand = cliCommand(wireReprojector, async ({ subcommand, 
   if (subcommand !== 'reproject') throw new UsageError(`unknown payments command: ${subcommand ?? '(none)'}`);
   if (args.length !== 2) throw new UsageError('payments reproject needs a kind (withdrawals or direct-debits) and a payment id');
   const target = parsedOrUsage(paymentTarget, { kind: args[0], id: args[1] }, 'payments reproject');
-  const payment = await (await operations()).reproject(target.kind, target.id);
-  if (payment === undefined) {
-    io.err(`no events of ${args[0]} ${target.id} in webhook_events; nothing rebuilt`);
-    return EXIT.notFound;
-  }
-  io.out(jsonText(payment, 2));
+  io.out(jsonText(await (await operations()).reproject(target.kind, target.id), 2));
   return EXIT.ok;
 });

@@ -1,3 +1,4 @@
+import { QuarantinedPayloadNotFoundError } from '../operations/errors';
 import { quarantineId, quarantineQuery } from '../operations/operationInputs';
 import { QuarantineReprocessor } from '../operations/QuarantineReprocessor';
 import { QuarantineListing, QuarantineStore } from '../quarantine/QuarantineStore';
@@ -5,7 +6,7 @@ import { jsonText } from '../shared/jsonText';
 import { openDeliveryReceiver } from '../wiring/deliveryReceiver';
 import { COMMAND_POOL_SIZE, migrateIfConfigured, openDatabase, openReadyEventsQueue } from '../wiring/infrastructure';
 import { cliCommand, CommandSetup } from './CliCommand';
-import { CliIo, EXIT } from './CliIo';
+import { EXIT } from './CliIo';
 import { truncated } from './formatTable';
 import { parsedOrUsage, singleArgument } from './arguments';
 import { UsageError } from './errors';
@@ -49,7 +50,7 @@ export const quarantineCommand = cliCommand(wireQuarantine, async ({ subcommand,
     case 'show': {
       const id = parsedOrUsage(quarantineId, singleArgument(args, 'quarantine show', 'id'), 'id');
       const row = await (await operations()).store.get(id);
-      if (row === undefined) return notFound(io, id);
+      if (row === undefined) throw new QuarantinedPayloadNotFoundError(id);
       io.out(values.json ? jsonText(row, 2) : `${describe(row)}\n\n${row.content}`);
       return EXIT.ok;
     }
@@ -57,7 +58,6 @@ export const quarantineCommand = cliCommand(wireQuarantine, async ({ subcommand,
       const id = parsedOrUsage(quarantineId, singleArgument(args, 'quarantine reprocess', 'id'), 'id');
       const reprocessor = await (await operations()).reprocessor();
       const result = await reprocessor.reprocess(id);
-      if (result === undefined) return notFound(io, id);
       const { accepted, duplicate, ignored, quarantined } = result;
       io.out(values.json ? jsonText(result, 2) : `#${id} reprocessed as ${result.ranAs === 'body' ? 'a whole body' : 'one event'}: accepted ${accepted}, duplicate ${duplicate}, ignored ${ignored}, quarantined ${quarantined}`);
       return EXIT.ok;
@@ -74,9 +74,4 @@ function describe(row: QuarantineListing): string {
   ];
   if (row.reprocessedAt !== null) lines.push(`  reprocessed: ${row.reprocessedAt.toISOString()} ${row.reprocessOutcome ?? ''}`.trimEnd());
   return lines.join('\n');
-}
-
-function notFound(io: CliIo, id: bigint): number {
-  io.err(`no quarantined payload with id ${id}`);
-  return EXIT.notFound;
 }

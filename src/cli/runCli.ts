@@ -1,6 +1,7 @@
 import { Config, loadConfig } from '../config/config';
 import { ConfigError } from '../config/errors';
 import { Logger } from '../logging/logger';
+import { NotFoundError, OperationRefusedError } from '../operations/errors';
 import { OpenResources } from '../wiring/OpenResources';
 import { backfillCommand } from './backfillCommand';
 import { CliCommand } from './CliCommand';
@@ -90,6 +91,14 @@ export async function runCli(argv: string[], io: CliIo, environment: NodeJS.Proc
     return await command({ subcommand, args, values: parsed.values as CliValues, io }, { config, logger, resources });
   } catch (error) {
     if (error instanceof UsageError) return usageError(USAGE, error.message, io);
+    if (error instanceof NotFoundError) {
+      io.err(error.message);
+      return EXIT.notFound;
+    }
+    if (error instanceof OperationRefusedError) {
+      io.err(error.message);
+      return EXIT.failed;
+    }
     io.err(`error: ${(error as Error).message}`);
     return EXIT.failed;
   } finally {

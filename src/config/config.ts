@@ -28,10 +28,18 @@ export interface Variable<Schema extends z.ZodType = z.ZodType> {
   documentation: VariableDocumentation;
 }
 
-const variable = <Schema extends z.ZodType>(name: string, schema: Schema, documentation: VariableDocumentation): Variable<Schema> => ({
+/** A variable, with its `meaning` and, said after its default, its `defaultNote` (Markdown; links are relative to docs/). */
+const variable = <Schema extends z.ZodType>(name: string, schema: Schema, meaning: string, defaultNote?: string): Variable<Schema> => ({
   name,
   schema,
-  documentation,
+  documentation: { meaning, defaultNote },
+});
+
+/** A variable of the Upvest API, which matters only with its credentials: documented in a table of its own. */
+const apiVariable = <Schema extends z.ZodType>(name: string, schema: Schema, meaning: string): Variable<Schema> => ({
+  name,
+  schema,
+  documentation: { meaning, upvestApi: true },
 });
 
 interface VariableTree {
@@ -46,199 +54,118 @@ type ValuesOf<Tree> = { [Key in keyof Tree]: Tree[Key] extends Variable<infer Sc
  * given in the variable's own unit. docs/configuration.md is generated from this tree (npm run docs:config).
  */
 const variables = {
-  environment: variable('NODE_ENV', z.string().default('development'), {
-    meaning: 'With `production`, a JWKS or the Upvest API credentials are required.',
-  }),
-  role: variable('ROLE', z.enum(roles).default('all'), {
-    meaning: '`api` (HTTP only), `worker` (projection only; serves `/healthz` and `/readyz`), or `all` (both in one process).',
-  }),
-  port: variable('PORT', integer(0).max(65535).default(3000), { meaning: 'HTTP port.' }),
-  logLevel: variable('LOG_LEVEL', z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'), {
-    meaning:
-      '`error`, `warn`, `info`, `http`, `verbose`, `debug`, `silly`. Logs are JSON lines on stdout. `npm run cli` logs to stderr, at `warn` ' +
-      'unless set.',
-  }),
+  environment: variable('NODE_ENV', z.string().default('development'), 'With `production`, a JWKS or the Upvest API credentials are required.'),
+  role: variable('ROLE', z.enum(roles).default('all'),
+    '`api` (HTTP only), `worker` (projection only; serves `/healthz` and `/readyz`), or `all` (both in one process).'),
+  port: variable('PORT', integer(0).max(65535).default(3000), 'HTTP port.'),
+  logLevel: variable('LOG_LEVEL', z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    '`error`, `warn`, `info`, `http`, `verbose`, `debug`, `silly`. Logs are JSON lines on stdout. `npm run cli` logs to stderr, at `warn` unless set.'),
   database: {
-    url: variable('DATABASE_URL', z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/upvest_webhooks'), {
-      meaning: 'Postgres.',
-    }),
-    poolSize: variable('DATABASE_POOL_SIZE', integer(1).default(10), { meaning: 'Connections per process.' }),
-    migrateOnStart: variable('MIGRATE_ON_START', booleanFlag.default(true), {
-      meaning:
-        'Create the database if missing and apply pending migrations at start. Replicas take an advisory lock (the one `prisma migrate` ' +
-        'uses), so they never migrate at the same time.',
-    }),
+    url: variable('DATABASE_URL', z.url({ protocol: /^postgres(ql)?$/ }).default('postgresql://postgres@127.0.0.1:5432/upvest_webhooks'), 'Postgres.'),
+    poolSize: variable('DATABASE_POOL_SIZE', integer(1).default(10), 'Connections per process.'),
+    migrateOnStart: variable('MIGRATE_ON_START', booleanFlag.default(true),
+      'Create the database if missing and apply pending migrations at start. Replicas take an advisory lock (the one `prisma migrate` uses), so they never migrate at the same time.'),
   },
   redis: {
-    url: variable('REDIS_URL', z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'), { meaning: 'Redis (`rediss://` for TLS).' }),
-    prefix: variable('REDIS_PREFIX', z.string().min(1).default('upvest-webhooks'), { meaning: 'Prefix of every Redis key: the BullMQ queues.' }),
+    url: variable('REDIS_URL', z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'), 'Redis (`rediss://` for TLS).'),
+    prefix: variable('REDIS_PREFIX', z.string().min(1).default('upvest-webhooks'), 'Prefix of every Redis key: the BullMQ queues.'),
   },
   webhook: {
-    path: variable('WEBHOOK_PATH', z.string().startsWith('/').default('/webhooks/upvest'), { meaning: 'Route the service listens on.' }),
+    path: variable('WEBHOOK_PATH', z.string().startsWith('/').default('/webhooks/upvest'), 'Route the service listens on.'),
     /** What the provider signed: the public URL before any ingress rewrote it. */
-    publicUrl: variable('WEBHOOK_PUBLIC_URL', z.url({ protocol: /^https?$/ }).transform(toUrl).optional(), {
-      meaning:
-        'The URL registered at Upvest, e.g. `https://hooks.example.com/upvest/webhooks/upvest`. `@path`, `@authority`, `@scheme` and ' +
-        "`@target-uri` are checked against it, not against the request's `Host` or a path rewritten by the ingress. Without it, `@path` " +
-        'is the path the service sees, and a signature that covers `@authority` is refused.',
-    }),
-    bodyLimitBytes: variable('WEBHOOK_BODY_LIMIT_BYTES', integer(1024).default(5 * 1024 * 1024), {
-      meaning: 'Larger bodies get 413. The provider sends batches of up to 1 MiB, and a single larger event alone.',
-      defaultNote: '5 MiB',
-    }),
-    keyRefreshIntervalMs: variable('VERIFY_KEYS_REFRESH_INTERVAL_SECONDS', integer(10).default(3600).transform(milliseconds), {
-      meaning: 'How often the webhook verification keys are fetched again (only without `UPVEST_WEBHOOK_JWKS`).',
-      upvestApi: true,
-    }),
-    keyMinRefreshIntervalMs: variable('VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS', integer(0).default(30).transform(milliseconds), {
-      meaning: 'A webhook signed with an unknown `keyid` triggers a refresh at most this often: key ids are attacker-controlled.',
-      upvestApi: true,
-    }),
+    publicUrl: variable('WEBHOOK_PUBLIC_URL', z.url({ protocol: /^https?$/ }).transform(toUrl).optional(),
+      "The URL registered at Upvest, e.g. `https://hooks.example.com/upvest/webhooks/upvest`. `@path`, `@authority`, `@scheme` and `@target-uri` are checked against it, not against the request's `Host` or a path rewritten by the ingress. Without it, `@path` is the path the service sees, and a signature that covers `@authority` is refused."),
+    bodyLimitBytes: variable('WEBHOOK_BODY_LIMIT_BYTES', integer(1024).default(5 * 1024 * 1024),
+      'Larger bodies get 413. The provider sends batches of up to 1 MiB, and a single larger event alone.', '5 MiB'),
+    keyRefreshIntervalMs: apiVariable('VERIFY_KEYS_REFRESH_INTERVAL_SECONDS', integer(10).default(3600).transform(milliseconds),
+      'How often the webhook verification keys are fetched again (only without `UPVEST_WEBHOOK_JWKS`).'),
+    keyMinRefreshIntervalMs: apiVariable('VERIFY_KEYS_MIN_REFRESH_INTERVAL_SECONDS', integer(0).default(30).transform(milliseconds),
+      'A webhook signed with an unknown `keyid` triggers a refresh at most this often: key ids are attacker-controlled.'),
   },
   /** Used only together with the API credentials. */
   upvestApi: {
-    baseUrl: variable('UPVEST_BASE_URL', z.url({ protocol: /^https?$/ }).default('https://sandbox.upvest.co').transform(toUrl), {
-      meaning: '`https://api.upvest.co` for live.',
-      upvestApi: true,
-    }),
+    baseUrl: apiVariable('UPVEST_BASE_URL', z.url({ protocol: /^https?$/ }).default('https://sandbox.upvest.co').transform(toUrl),
+      '`https://api.upvest.co` for live.'),
     /** Per attempt, including reading the answer. */
-    timeoutMs: variable('UPVEST_API_TIMEOUT_MS', integer(100).default(10000), { meaning: 'Per attempt.', upvestApi: true }),
+    timeoutMs: apiVariable('UPVEST_API_TIMEOUT_MS', integer(100).default(10000), 'Per attempt.'),
     /** Retries after the first attempt, for 429, 5xx and no answer. */
-    maxRetries: variable('UPVEST_API_MAX_RETRIES', integer(0).default(5), {
-      meaning: 'Retries of a call answered 429 or 5xx, or not answered. Other 4xx are not retried.',
-      upvestApi: true,
-    }),
-    retryBaseDelayMs: variable('UPVEST_API_RETRY_BASE_MS', integer(1).default(500), {
-      meaning: 'Back-off between retries, exponential with jitter, starting at this.',
-      upvestApi: true,
-    }),
+    maxRetries: apiVariable('UPVEST_API_MAX_RETRIES', integer(0).default(5),
+      'Retries of a call answered 429 or 5xx, or not answered. Other 4xx are not retried.'),
+    retryBaseDelayMs: apiVariable('UPVEST_API_RETRY_BASE_MS', integer(1).default(500), 'Back-off between retries, exponential with jitter, starting at this.'),
     /** Longest wait between attempts; a Retry-After beyond it ends the retries. */
-    retryMaxDelayMs: variable('UPVEST_API_RETRY_MAX_MS', integer(1).default(30000), {
-      meaning: 'The cap of the `UPVEST_API_RETRY_BASE_MS` back-off. A `Retry-After` is honoured; one longer than this maximum ends the retries.',
-      upvestApi: true,
-    }),
-    requestsPerSecond: variable('UPVEST_API_REQUESTS_PER_SECOND', z.coerce.number().positive().default(10), {
-      meaning: 'Calls are spaced to stay under this rate, per process.',
-      upvestApi: true,
-    }),
+    retryMaxDelayMs: apiVariable('UPVEST_API_RETRY_MAX_MS', integer(1).default(30000),
+      'The cap of the `UPVEST_API_RETRY_BASE_MS` back-off. A `Retry-After` is honoured; one longer than this maximum ends the retries.'),
+    requestsPerSecond: apiVariable('UPVEST_API_REQUESTS_PER_SECOND', z.coerce.number().positive().default(10),
+      'Calls are spaced to stay under this rate, per process.'),
   },
   /** Of the HTTP server and the metrics server. */
   http: {
-    headersTimeoutMs: variable('HTTP_HEADERS_TIMEOUT_MS', integer(1000).default(60000), {
-      meaning:
-        'A client that has not sent all headers this long after connecting (or after its previous request) gets 408 and its connection ' +
-        'is closed. These four settings apply to `METRICS_PORT` too.',
-    }),
-    requestTimeoutMs: variable('HTTP_REQUEST_TIMEOUT_MS', integer(1000).default(120000), {
-      meaning:
-        'The same for the whole request, body included: enough for a body of `WEBHOOK_BODY_LIMIT_BYTES` (5 MiB) at 350 kbit/s. Not ' +
-        'smaller than `HTTP_HEADERS_TIMEOUT_MS`.',
-    }),
-    keepAliveTimeoutMs: variable('HTTP_KEEP_ALIVE_TIMEOUT_MS', integer(1000).default(65000), {
-      meaning:
-        'An idle keep-alive connection is closed after this (plus one second). Above the idle timeout of the ingress in front (nginx and ' +
-        'AWS ALB: 60 s), so that the ingress, not the service, closes it and never sends a request on a connection the service is closing.',
-    }),
-    timeoutCheckIntervalMs: variable('HTTP_TIMEOUT_CHECK_INTERVAL_MS', integer(100).default(5000), {
-      meaning:
-        'How often Node checks the two timeouts above, so a connection may stay open up to this much longer: one that sends nothing is ' +
-        'closed within 65 s by default.',
-    }),
+    headersTimeoutMs: variable('HTTP_HEADERS_TIMEOUT_MS', integer(1000).default(60000),
+      'A client that has not sent all headers this long after connecting (or after its previous request) gets 408 and its connection is closed. These four settings apply to `METRICS_PORT` too.'),
+    requestTimeoutMs: variable('HTTP_REQUEST_TIMEOUT_MS', integer(1000).default(120000),
+      'The same for the whole request, body included: enough for a body of `WEBHOOK_BODY_LIMIT_BYTES` (5 MiB) at 350 kbit/s. Not smaller than `HTTP_HEADERS_TIMEOUT_MS`.'),
+    keepAliveTimeoutMs: variable('HTTP_KEEP_ALIVE_TIMEOUT_MS', integer(1000).default(65000),
+      'An idle keep-alive connection is closed after this (plus one second). Above the idle timeout of the ingress in front (nginx and AWS ALB: 60 s), so that the ingress, not the service, closes it and never sends a request on a connection the service is closing.'),
+    timeoutCheckIntervalMs: variable('HTTP_TIMEOUT_CHECK_INTERVAL_MS', integer(100).default(5000),
+      'How often Node checks the two timeouts above, so a connection may stay open up to this much longer: one that sends nothing is closed within 65 s by default.'),
   },
   metrics: {
     /** A port of its own, so that /metrics is not reachable through the ingress; 0 = on the main port. */
-    port: variable('METRICS_PORT', integer(0).max(65535).default(9464), {
-      meaning: 'Port of the Prometheus endpoint, a server of its own that the ingress never routes to. `0` serves it on `PORT` instead.',
-    }),
-    path: variable('METRICS_PATH', z.string().startsWith('/').default('/metrics'), {
-      meaning: 'Path of the Prometheus endpoint. With `METRICS_PORT=0` it must differ from `WEBHOOK_PATH`.',
-    }),
+    port: variable('METRICS_PORT', integer(0).max(65535).default(9464),
+      'Port of the Prometheus endpoint, a server of its own that the ingress never routes to. `0` serves it on `PORT` instead.'),
+    path: variable('METRICS_PATH', z.string().startsWith('/').default('/metrics'),
+      'Path of the Prometheus endpoint. With `METRICS_PORT=0` it must differ from `WEBHOOK_PATH`.'),
   },
   /** Bearer token of /admin; undefined = admin API off. */
-  adminToken: variable('ADMIN_TOKEN', z.string().min(16, 'must be at least 16 characters').optional(), {
-    meaning: 'Turns on the admin API under `/admin` (≥ 16 characters), see [Operations](operations.md#admin-api-and-cli). API role only.',
-  }),
+  adminToken: variable('ADMIN_TOKEN', z.string().min(16, 'must be at least 16 characters').optional(),
+    'Turns on the admin API under `/admin` (≥ 16 characters), see [Operations](operations.md#admin-api-and-cli). API role only.'),
   /** Bearer token of the read API /v1; undefined = read API off. */
-  readApiToken: variable('READ_API_TOKEN', z.string().min(16, 'must be at least 16 characters').optional(), {
-    meaning: 'Turns on the read API under `/v1` (≥ 16 characters), see [Read API](read-api.md). API role only.',
-  }),
+  readApiToken: variable('READ_API_TOKEN', z.string().min(16, 'must be at least 16 characters').optional(),
+    'Turns on the read API under `/v1` (≥ 16 characters), see [Read API](read-api.md). API role only.'),
   reconciliation: {
     /** 0 = no periodic reconciliation. */
-    intervalMs: variable('RECONCILIATION_INTERVAL_SECONDS', integer(0).default(600).transform(milliseconds), {
-      meaning: 'How often the worker reconciles; `0` turns it off (and removes a schedule left by an earlier deployment).',
-      upvestApi: true,
-    }),
-    staleAfterSeconds: variable('RECONCILIATION_STALE_AFTER_SECONDS', integer(0).default(3600), {
-      meaning: 'A payment in `NEW` or `PROCESSING` for longer than this is fetched from the API, then again at most once per this interval.',
-      upvestApi: true,
-    }),
-    maxPaymentsPerRun: variable('RECONCILIATION_MAX_PAYMENTS_PER_RUN', integer(1).default(500), {
-      meaning: 'Payments fetched per run, least recently checked first.',
-      upvestApi: true,
-    }),
+    intervalMs: apiVariable('RECONCILIATION_INTERVAL_SECONDS', integer(0).default(600).transform(milliseconds),
+      'How often the worker reconciles; `0` turns it off (and removes a schedule left by an earlier deployment).'),
+    staleAfterSeconds: apiVariable('RECONCILIATION_STALE_AFTER_SECONDS', integer(0).default(3600),
+      'A payment in `NEW` or `PROCESSING` for longer than this is fetched from the API, then again at most once per this interval.'),
+    maxPaymentsPerRun: apiVariable('RECONCILIATION_MAX_PAYMENTS_PER_RUN', integer(1).default(500), 'Payments fetched per run, least recently checked first.'),
   },
   signature: {
-    baseFormat: variable('SIGNATURE_BASE_FORMAT', z.enum(['v6', 'v15']).default('v6'), {
-      meaning: "`v6`: Upvest's webhook signatures (draft 06, component names **not** quoted). `v15`: RFC 9421 base (names quoted).",
-    }),
-    clockSkewSeconds: variable('SIGNATURE_CLOCK_SKEW_SECONDS', integer(0).default(60), {
-      meaning: 'A `created` further in the future than this is rejected. Also the tolerance of the other time checks.',
-    }),
-    maxAgeSeconds: variable('SIGNATURE_MAX_AGE_SECONDS', integer(0).default(0), {
-      meaning: 'Reject signatures whose `created` is older than this. See [why the default is no limit](provider.md#signature-verification).',
-      defaultNote: 'no limit',
-    }),
-    enforceExpires: variable('SIGNATURE_ENFORCE_EXPIRES', booleanFlag.default(false), {
-      meaning: 'Reject signatures past their `expires` (plus skew).',
-    }),
+    baseFormat: variable('SIGNATURE_BASE_FORMAT', z.enum(['v6', 'v15']).default('v6'),
+      "`v6`: Upvest's webhook signatures (draft 06, component names **not** quoted). `v15`: RFC 9421 base (names quoted)."),
+    clockSkewSeconds: variable('SIGNATURE_CLOCK_SKEW_SECONDS', integer(0).default(60),
+      'A `created` further in the future than this is rejected. Also the tolerance of the other time checks.'),
+    maxAgeSeconds: variable('SIGNATURE_MAX_AGE_SECONDS', integer(0).default(0),
+      'Reject signatures whose `created` is older than this. See [why the default is no limit](provider.md#signature-verification).', 'no limit'),
+    enforceExpires: variable('SIGNATURE_ENFORCE_EXPIRES', booleanFlag.default(false), 'Reject signatures past their `expires` (plus skew).'),
   },
   ingest: {
-    timeoutMs: variable('INGEST_TIMEOUT_MS', integer(50).default(2000), {
-      meaning: 'Longest wait for Postgres to commit a delivery before the answer is 503.',
-    }),
-    retryAfterSeconds: variable('RETRY_AFTER_SECONDS', integer(1).default(5), { meaning: '`Retry-After` on a 503.' }),
+    timeoutMs: variable('INGEST_TIMEOUT_MS', integer(50).default(2000), 'Longest wait for Postgres to commit a delivery before the answer is 503.'),
+    retryAfterSeconds: variable('RETRY_AFTER_SECONDS', integer(1).default(5), '`Retry-After` on a 503.'),
   },
   inbox: {
-    sweepIntervalMs: variable('INBOX_SWEEP_INTERVAL_SECONDS', integer(1).default(30).transform(milliseconds), {
-      meaning: 'How often each worker runs the [inbox sweeper](architecture.md#the-inbox) (one sweep at a time across all workers).',
-    }),
+    sweepIntervalMs: variable('INBOX_SWEEP_INTERVAL_SECONDS', integer(1).default(30).transform(milliseconds),
+      'How often each worker runs the [inbox sweeper](architecture.md#the-inbox) (one sweep at a time across all workers).'),
     /** Committed events without a live job are queued again once they are this old. */
-    sweepAfterSeconds: variable('INBOX_SWEEP_AFTER_SECONDS', integer(1).default(60), {
-      meaning:
-        'Committed events that no live job holds are queued again once they were received this long ago. Also how long the projection ' +
-        'of a delivery whose job Redis did not take is delayed.',
-    }),
+    sweepAfterSeconds: variable('INBOX_SWEEP_AFTER_SECONDS', integer(1).default(60),
+      'Committed events that no live job holds are queued again once they were received this long ago. Also how long the projection of a delivery whose job Redis did not take is delayed.'),
   },
   worker: {
-    concurrency: variable('WORKER_CONCURRENCY', integer(1).default(50), {
-      meaning:
-        'Jobs a worker process holds at once. A job names up to thousands of events (one delivery, or several committed together); the ' +
-        'worker reads them at most `PROJECTION_BATCH_SIZE` at a time and projects the events of all its jobs together in batches.',
-    }),
-    batchSize: variable('PROJECTION_BATCH_SIZE', integer(1).default(500), { meaning: 'Most events per Postgres transaction.' }),
-    batchWaitMs: variable('PROJECTION_BATCH_WAIT_MS', integer(0).default(10), { meaning: 'How long a batch waits to fill before it is written.' }),
-    attempts: variable('JOB_ATTEMPTS', integer(1).default(50), {
-      meaning:
-        'Attempts per job before it is failed for good (transient errors only). With `JOB_BACKOFF_*` it is one retry policy ' +
-        '(`src/queue/retryPolicy.ts`): the attempts travel with each job from the role that queues it, the back-off is applied by the ' +
-        'worker, so give api and worker the same values. A job of several events that runs out of them splits into one job per event ' +
-        '(one attempt each), so that the failed set holds events.',
-    }),
-    backoffMs: variable('JOB_BACKOFF_MS', integer(1).default(1000), {
-      meaning: 'Exponential back-off between attempts, starting at this, with jitter (a random delay between half and all of it).',
-    }),
-    backoffMaxMs: variable('JOB_BACKOFF_MAX_MS', integer(1).default(5 * 60 * 1000), {
-      meaning:
-        'The cap of the `JOB_BACKOFF_MS` back-off. 50 attempts cover a database outage of up to about 3.5 hours (the jitter makes it 1.7 ' +
-        'to 3.5 hours, about 2.6 on average).',
-    }),
-    lockDurationMs: variable('WORKER_LOCK_DURATION_MS', integer(1000).default(30000), {
-      meaning: 'BullMQ job lock. A job whose worker died is taken over after about this long.',
-    }),
+    concurrency: variable('WORKER_CONCURRENCY', integer(1).default(50),
+      'Jobs a worker process holds at once. A job names up to thousands of events (one delivery, or several committed together); the worker reads them at most `PROJECTION_BATCH_SIZE` at a time and projects the events of all its jobs together in batches.'),
+    batchSize: variable('PROJECTION_BATCH_SIZE', integer(1).default(500), 'Most events per Postgres transaction.'),
+    batchWaitMs: variable('PROJECTION_BATCH_WAIT_MS', integer(0).default(10), 'How long a batch waits to fill before it is written.'),
+    attempts: variable('JOB_ATTEMPTS', integer(1).default(50),
+      'Attempts per job before it is failed for good (transient errors only). With `JOB_BACKOFF_*` it is one retry policy (`src/queue/retryPolicy.ts`): the attempts travel with each job from the role that queues it, the back-off is applied by the worker, so give api and worker the same values. A job of several events that runs out of them splits into one job per event (one attempt each), so that the failed set holds events.'),
+    backoffMs: variable('JOB_BACKOFF_MS', integer(1).default(1000),
+      'Exponential back-off between attempts, starting at this, with jitter (a random delay between half and all of it).'),
+    backoffMaxMs: variable('JOB_BACKOFF_MAX_MS', integer(1).default(5 * 60 * 1000),
+      'The cap of the `JOB_BACKOFF_MS` back-off. 50 attempts cover a database outage of up to about 3.5 hours (the jitter makes it 1.7 to 3.5 hours, about 2.6 on average).'),
+    lockDurationMs: variable('WORKER_LOCK_DURATION_MS', integer(1000).default(30000),
+      'BullMQ job lock. A job whose worker died is taken over after about this long.'),
   },
-  shutdownTimeoutMs: variable('SHUTDOWN_TIMEOUT_MS', integer(0).default(25000), {
-    meaning: 'Longest graceful shutdown. After that, open connections are dropped and the process exits 1.',
-  }),
+  shutdownTimeoutMs: variable('SHUTDOWN_TIMEOUT_MS', integer(0).default(25000),
+    'Longest graceful shutdown. After that, open connections are dropped and the process exits 1.'),
 } satisfies VariableTree;
 
 type Settings = ValuesOf<typeof variables>;

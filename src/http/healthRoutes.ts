@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { withTimeout } from '../shared/withTimeout';
+import { ReadinessTimeoutError } from './errors';
 
 export interface ReadinessCheck {
   name: string;
@@ -25,7 +26,7 @@ export function healthRoutes(checks: ReadinessCheck[]): Router {
 
 async function outcomeOf(check: () => Promise<void>): Promise<string> {
   try {
-    await withTimeout(check(), CHECK_TIMEOUT_MS, () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
+    await withTimeout(check(), CHECK_TIMEOUT_MS, () => new ReadinessTimeoutError(CHECK_TIMEOUT_MS));
     return 'ok';
   } catch (error) {
     return (error as Error).message;

@@ -14,11 +14,10 @@ export class InboxSweeperInstruments implements InboxSweeperMetrics {
   private readonly requeued: Counter;
 
   constructor(metrics: MetricsRegistry) {
-    this.requeued = new Counter({
-      name: 'upvest_inbox_requeued_events_total',
-      help: 'Committed events that the inbox sweeper queued again because no live job held them (Redis lost the job, or the process died before queueing it).',
-      registers: [metrics.registry],
-    });
+    this.requeued = metrics.counter(
+      'upvest_inbox_requeued_events_total',
+      'Committed events that the inbox sweeper queued again because no live job held them (Redis lost the job, or the process died before queueing it).',
+    );
   }
 
   eventsRequeued(count: number): void {

@@ -25,18 +25,16 @@ export class IngestInstruments implements IngestMetrics {
     metrics: MetricsRegistry,
     private readonly dependencyErrors: DependencyErrors,
   ) {
-    this.webhookEventsTotal = new Counter({
-      name: 'upvest_webhook_events_total',
-      help: 'Events of acknowledged webhook deliveries by event type and outcome (accepted, duplicate, ignored, quarantined). Ignored types are counted by their prefix (USER), unusable ones as "unknown".',
-      labelNames: ['type', 'outcome'] as const,
-      registers: [metrics.registry],
-    });
-    this.conflictingDuplicates = new Counter({
-      name: 'upvest_webhook_conflicting_duplicates_total',
-      help: 'Copies of an event id with other content than the version received first (which stands), quarantined once per distinct copy, by event type.',
-      labelNames: ['type'] as const,
-      registers: [metrics.registry],
-    });
+    this.webhookEventsTotal = metrics.counter(
+      'upvest_webhook_events_total',
+      'Events of acknowledged webhook deliveries by event type and outcome (accepted, duplicate, ignored, quarantined). Ignored types are counted by their prefix (USER), unusable ones as "unknown".',
+      ['type', 'outcome'],
+    );
+    this.conflictingDuplicates = metrics.counter(
+      'upvest_webhook_conflicting_duplicates_total',
+      'Copies of an event id with other content than the version received first (which stands), quarantined once per distinct copy, by event type.',
+      ['type'],
+    );
   }
 
   webhookEvents(type: string | undefined, outcome: IngestOutcome, count: number): void {

@@ -4,8 +4,6 @@ import { MetricsRegistry } from './MetricsRegistry';
 /** The dependencies whose failures are counted. */
 export type Dependency = 'postgres' | 'redis';
 
-const DEPENDENCIES: Dependency[] = ['postgres', 'redis'];
-
 /**
  * upvest_dependency_errors_total: counted wherever a dependency fails (a delivery answered 503, a
  * projection batch, a readiness check, a Redis connection), so it lives with the registry rather
@@ -15,14 +13,12 @@ export class DependencyErrors {
   private readonly counter: Counter<'dependency'>;
 
   constructor(metrics: MetricsRegistry) {
-    this.counter = new Counter({
-      name: 'upvest_dependency_errors_total',
-      help: 'Errors of Redis connections and jobs Redis did not take, and failed Postgres operations (deliveries answered 503, projection batches and reads, readiness checks).',
-      labelNames: ['dependency'] as const,
-      registers: [metrics.registry],
-    });
-    // The alert rate()s over it: the series exist from the start, at 0.
-    for (const dependency of DEPENDENCIES) this.counter.inc({ dependency }, 0);
+    this.counter = metrics.counter(
+      'upvest_dependency_errors_total',
+      'Errors of Redis connections and jobs Redis did not take, and failed Postgres operations (deliveries answered 503, projection batches and reads, readiness checks).',
+      ['dependency'],
+      [{ dependency: 'postgres' }, { dependency: 'redis' }],
+    );
   }
 
   /** One failed operation, or one connection error, of `dependency`. */

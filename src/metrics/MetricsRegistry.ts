@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, LabelValues, Registry } from 'prom-client';
 import { withTimeout } from '../shared/withTimeout';
 import { ScrapeReadTimeoutError } from './errors';
 
@@ -32,6 +32,21 @@ export class MetricsRegistry {
   /** Everything in the Prometheus text format; the gauges read at scrape time are read first. */
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /**
+   * A counter on this registry. `startAtZero`: label sets whose series exist from the start, at 0,
+   * so that the alerts' rate() and increase() over them work before the first event.
+   */
+  counter<Label extends string = never>(name: string, help: string, labelNames: readonly Label[] = [], startAtZero: Array<LabelValues<Label>> = []): Counter<Label> {
+    const counter = new Counter({ name, help, labelNames, registers: [this.registry] });
+    for (const labels of startAtZero) counter.inc(labels, 0);
+    return counter;
+  }
+
+  /** A histogram on this registry. */
+  histogram<Label extends string = never>(name: string, help: string, buckets: number[], labelNames: readonly Label[] = []): Histogram<Label> {
+    return new Histogram({ name, help, buckets, labelNames, registers: [this.registry] });
   }
 
   /** A read of a gauge at scrape time, given up after the scrape read timeout so that a slow dependency cannot hang the scrape. */

@@ -4,13 +4,13 @@ import { quarantineItem } from '../quarantine/QuarantineItem';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { BATCH_JOB_NAME, eventIdOf, LEGACY_QUARANTINE_JOB_NAME, LegacyEventJobData } from '../queue/jobs';
 import { oneLine } from '../shared/oneLine';
+import { EventProjectedError, JobNotFailedError, JobNotFoundError, NotAnEventJobError } from './errors';
 
-export type SetAsideResult =
-  | { outcome: 'set-aside'; quarantineId: string; eventId: string }
-  | { outcome: 'not-found' }
-  | { outcome: 'not-failed' }
-  | { outcome: 'not-an-event' }
-  | { outcome: 'projected' };
+export interface SetAside {
+  /** The quarantined payload that now holds the event. */
+  quarantineId: string;
+  eventId: string;
+}
 
 // A failure reason can hold a whole stack; the quarantine listing needs only its gist.
 const REASON_CHARS = 500;
@@ -29,18 +29,19 @@ export class FailedJobQuarantiner {
     private readonly quarantine: QuarantineStore,
   ) {}
 
-  async setAside(id: string): Promise<SetAsideResult> {
+  /** Throws JobNotFoundError, NotAnEventJobError, JobNotFailedError or EventProjectedError when it does not apply. */
+  async setAside(id: string): Promise<SetAside> {
     const job = await this.queue.getJob(id);
-    if (job === undefined) return { outcome: 'not-found' };
+    if (job === undefined) throw new JobNotFoundError(id);
     const eventId = eventIdOf(job);
-    if (job.name === BATCH_JOB_NAME || job.name === LEGACY_QUARANTINE_JOB_NAME || eventId === undefined) return { outcome: 'not-an-event' };
-    if (!(await job.isFailed())) return { outcome: 'not-failed' };
+    if (job.name === BATCH_JOB_NAME || job.name === LEGACY_QUARANTINE_JOB_NAME || eventId === undefined) throw new NotAnEventJobError(id);
+    if (!(await job.isFailed())) throw new JobNotFailedError(id);
 
     const reason = `set aside by an operator after the job failed: ${oneLine(job.failedReason ?? 'unknown').slice(0, REASON_CHARS)}`;
     const quarantineId = (await this.inbox.setAside(eventId, reason)) ?? (await this.setAsideLegacy(job.data as Partial<LegacyEventJobData>, reason, job.name));
-    if (quarantineId === undefined) return { outcome: 'projected' };
+    if (quarantineId === undefined) throw new EventProjectedError(id);
     await job.remove();
-    return { outcome: 'set-aside', quarantineId: quarantineId.toString(), eventId };
+    return { quarantineId: quarantineId.toString(), eventId };
   }
 
   /** A job queued before the inbox that failed before the upgrade: its event is only in the job. */

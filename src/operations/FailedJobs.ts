@@ -1,6 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import { InboxEntry, OperatorInbox } from '../inbox/OperatorInbox';
 import { eventIdOf } from '../queue/jobs';
+import { JobNotFailedError, JobNotFoundError } from './errors';
 
 /** Which failed jobs an operation applies to; every given condition must hold. */
 export interface FailedJobFilter {
@@ -29,8 +30,6 @@ export interface JobDetails extends JobSummary {
   /** For the job of one event: the event as received and its state in the inbox (null if it has no row there). */
   inbox?: InboxEntry | null;
 }
-
-export type RetryOutcome = 'retried' | 'not-found' | 'not-failed';
 
 export interface BulkRetryResult {
   matched: number;
@@ -63,9 +62,10 @@ export class FailedJobs {
     return page;
   }
 
-  async inspect(id: string): Promise<JobDetails | undefined> {
+  /** Any job, in any state; throws JobNotFoundError. */
+  async inspect(id: string): Promise<JobDetails> {
     const job = await this.queue.getJob(id);
-    if (job === undefined) return undefined;
+    if (job === undefined) throw new JobNotFoundError(id);
     const eventId = eventIdOf(job);
     return {
       ...summaryOf(job),
@@ -77,11 +77,11 @@ export class FailedJobs {
     };
   }
 
-  async retry(id: string): Promise<RetryOutcome> {
+  /** Moves a failed job back to waiting; throws JobNotFoundError, or JobNotFailedError for a job in another state. */
+  async retry(id: string): Promise<void> {
     const job = await this.queue.getJob(id);
-    if (job === undefined) return 'not-found';
-    if (!(await job.isFailed())) return 'not-failed';
-    return (await retryJob(job)) ? 'retried' : 'not-failed';
+    if (job === undefined) throw new JobNotFoundError(id);
+    if (!(await job.isFailed()) || !(await retryJob(job))) throw new JobNotFailedError(id);
   }
 
   /** Retries every failed job that matches, at most `limit`. */

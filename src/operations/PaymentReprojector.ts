@@ -2,6 +2,7 @@ import { PaymentKind } from '../events/upvestEvents';
 import { ProjectionStore } from '../projection/ProjectionStore';
 import { PaymentReader } from '../readApi/PaymentReader';
 import { resourceOfKind } from '../readApi/paymentResources';
+import { PaymentEventsNotFoundError } from './errors';
 
 /**
  * Rebuilds a payment's row from its event log, for repairing a row changed by hand or by a bug,
@@ -14,9 +15,11 @@ export class PaymentReprojector {
     private readonly reader: PaymentReader,
   ) {}
 
-  /** Undefined when the payment has no events. */
-  async reproject(kind: PaymentKind, paymentId: string): Promise<object | undefined> {
-    if (!(await this.store.rebuildPayment(kind, paymentId))) return undefined;
-    return this.reader.find(resourceOfKind(kind), paymentId);
+  /** Throws PaymentEventsNotFoundError when the payment has no events. */
+  async reproject(kind: PaymentKind, paymentId: string): Promise<object> {
+    const resource = resourceOfKind(kind);
+    if (!(await this.store.rebuildPayment(kind, paymentId))) throw new PaymentEventsNotFoundError(resource.path, paymentId);
+    // Rebuilt just now, and rows are never deleted: it is there.
+    return (await this.reader.find(resource, paymentId)) as object;
   }
 }

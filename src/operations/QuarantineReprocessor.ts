@@ -1,5 +1,6 @@
 import { DeliveryReceiver, IngestCounts } from '../ingest/DeliveryReceiver';
 import { QuarantinedPayload, QuarantineStore } from '../quarantine/QuarantineStore';
+import { QuarantinedPayloadNotFoundError } from './errors';
 
 export interface ReprocessResult extends IngestCounts {
   id: string;
@@ -20,10 +21,10 @@ export class QuarantineReprocessor {
     private readonly receiver: DeliveryReceiver,
   ) {}
 
-  /** Undefined when there is no such quarantined payload. */
-  async reprocess(id: bigint): Promise<ReprocessResult | undefined> {
+  /** Throws QuarantinedPayloadNotFoundError when there is no such quarantined payload. */
+  async reprocess(id: bigint): Promise<ReprocessResult> {
     const payload = await this.store.payload(id);
-    if (payload === undefined) return undefined;
+    if (payload === undefined) throw new QuarantinedPayloadNotFoundError(id);
     const ranAs = isWholeBody(payload.content) ? 'body' : 'event';
     const body = ranAs === 'body' ? payload.content : Buffer.concat([Buffer.from('{"payload":['), payload.content, Buffer.from(']}')]);
     // The original request id and time: the events were received then, and logs can be followed back.

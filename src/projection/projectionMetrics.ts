@@ -33,20 +33,17 @@ export class ProjectionInstruments implements ProjectionMetrics {
     metrics: MetricsRegistry,
     private readonly dependencyErrors: DependencyErrors,
   ) {
-    this.jobAttempts = new Counter({
-      name: 'upvest_projection_job_attempts_total',
-      help: 'Attempts of projection jobs by outcome: completed, retried (failed, will be retried) or failed (failed for good).',
-      labelNames: ['outcome'] as const,
-      registers: [metrics.registry],
-    });
-    this.lag = new Histogram({
-      name: 'upvest_projection_lag_seconds',
-      help: "From an event's created_at to the commit of the batch that projected it (applied or superseded events of webhooks).",
-      buckets: PROJECTION_LAG_BUCKETS,
-      registers: [metrics.registry],
-    });
-    // The alerts rate() over the attempts: the series exist from the start, at 0.
-    for (const outcome of JOB_ATTEMPT_OUTCOMES) this.jobAttempts.inc({ outcome }, 0);
+    this.jobAttempts = metrics.counter(
+      'upvest_projection_job_attempts_total',
+      'Attempts of projection jobs by outcome: completed, retried (failed, will be retried) or failed (failed for good).',
+      ['outcome'],
+      JOB_ATTEMPT_OUTCOMES.map((outcome) => ({ outcome })),
+    );
+    this.lag = metrics.histogram(
+      'upvest_projection_lag_seconds',
+      "From an event's created_at to the commit of the batch that projected it (applied or superseded events of webhooks).",
+      PROJECTION_LAG_BUCKETS,
+    );
   }
 
   jobAttempt(outcome: JobAttemptOutcome): void {

@@ -1,7 +1,9 @@
+import { CodedError } from '../shared/CodedError';
+
 // The errors of the provider's API client, each with a stable `code`.
 
 /** The provider answered with an error (problem+json, or anything else non-2xx). */
-export class UpvestApiError extends Error {
+export class UpvestApiError extends CodedError {
   readonly code = 'upvest_api_error';
 
   constructor(
@@ -17,7 +19,6 @@ export class UpvestApiError extends Error {
         `${problem.title ? ` ${problem.title}` : ''}${problem.detail ? `: ${problem.detail}` : ''}` +
         `${requestId ? ` (upvest-request-id ${requestId})` : ''}`,
     );
-    this.name = 'UpvestApiError';
   }
 
   /** The provider is overloaded or failing, not refusing this request: asking again may succeed. */
@@ -35,7 +36,7 @@ export class UpvestApiError extends Error {
 }
 
 /** No answer at all: connection failure or timeout, after the retries. */
-export class UpvestApiUnavailableError extends Error {
+export class UpvestApiUnavailableError extends CodedError {
   readonly code = 'upvest_api_unavailable';
 
   constructor(
@@ -44,6 +45,5 @@ export class UpvestApiUnavailableError extends Error {
     cause: unknown,
   ) {
     super(`${method} ${path}: no answer from the Upvest API (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
-    this.name = 'UpvestApiUnavailableError';
   }
 }

@@ -21,17 +21,12 @@ export class ReconciliationInstruments implements ReconciliationMetrics {
   private readonly oldestNonFinal: Gauge;
 
   constructor(metrics: MetricsRegistry) {
-    const registers = [metrics.registry];
-    this.runs = new Counter({ name: 'upvest_reconciliation_runs_total', help: 'Reconciliation runs that completed in this process.', registers });
-    this.corrected = new Counter({
-      name: 'upvest_reconciliation_corrected_total',
-      help: 'Payments whose status reconciliation corrected because their webhook never arrived.',
-      registers,
-    });
+    this.runs = metrics.counter('upvest_reconciliation_runs_total', 'Reconciliation runs that completed in this process.');
+    this.corrected = metrics.counter('upvest_reconciliation_corrected_total', 'Payments whose status reconciliation corrected because their webhook never arrived.');
     this.oldestNonFinal = new Gauge({
       name: 'upvest_reconciliation_oldest_non_final_seconds',
       help: 'Age of the oldest payment status that is still NEW or PROCESSING, as of the last reconciliation run in this process; 0 when there is none.',
-      registers,
+      registers: [metrics.registry],
     });
   }
 

@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, RequestListener, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-/** How long a client may take, in milliseconds; see README "Configuration". */
+/** How long a client may take, in milliseconds; see docs/configuration.md (HTTP_*). */
 export interface HttpTimeouts {
   /** From the connection (or the end of the previous request) to the end of the headers. */
   headersTimeoutMs: number;

@@ -79,7 +79,7 @@ describe('jobs queued by the version before the inbox', () => {
     const content = Buffer.from('not json at all');
     const legacy = { receivedAt: '2026-11-26T10:00:00.000Z', requestId: 'request-before-upgrade' };
 
-    // As BatchIngestor queued them before the inbox: the whole event in the job, the job id its id.
+    // As the version before the inbox queued them: the whole event in the job, the job id its id.
     await queue.addBulk([
       { name: event.type, data: { event, ...legacy }, opts: { jobId: eventJobId(event.id) } },
       { name: broken.type, data: { event: broken, ...legacy }, opts: { jobId: eventJobId(broken.id) } },
