@@ -13,13 +13,17 @@ export interface CommandSetup {
   resources: OpenResources;
 }
 
-/** What a command of `npm run cli` gets: its arguments, where to write, and its own operations. */
-export interface CommandContext<Operations> {
+/** A command's arguments, and where it writes. */
+export interface CommandInput {
   subcommand: string | undefined;
   /** The positional arguments after the subcommand. */
   args: string[];
   values: CliValues;
   io: CliIo;
+}
+
+/** What a command of `npm run cli` gets: its input, and its own operations. */
+export interface CommandContext<Operations> extends CommandInput {
   /**
    * The command's operations, built on the first call, by the command's own wiring: call it after
    * checking the arguments, so that bad usage opens no connection.
@@ -29,18 +33,19 @@ export interface CommandContext<Operations> {
 
 /**
  * One command of `npm run cli`, ready to run; returns the exit code. Bad arguments throw a
- * UsageError; any other error is reported as the operation's failure.
+ * UsageError (exit 2), a target that is not there a NotFoundError (exit 3), an operation that does
+ * not apply an OperationRefusedError (exit 1); any other error is reported as the operation's failure.
  */
-export type CliCommand = (context: Omit<CommandContext<never>, 'operations'>, setup: CommandSetup) => Promise<number>;
+export type CliCommand = (input: CommandInput, setup: CommandSetup) => Promise<number>;
 
 /**
  * A command from its wiring (`wire`: builds only the operations the command uses, from the shared
  * infrastructure) and what it does with them (`run`).
  */
 export function cliCommand<Operations>(wire: (setup: CommandSetup) => Promise<Operations>, run: (context: CommandContext<Operations>) => Promise<number>): CliCommand {
-  return (context, setup) => {
+  return (input, setup) => {
     let built: Promise<Operations> | undefined;
-    return run({ ...context, operations: () => (built ??= wire(setup)) });
+    return run({ ...input, operations: () => (built ??= wire(setup)) });
   };
 }
 

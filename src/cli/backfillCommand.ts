@@ -1,5 +1,6 @@
 import { ProjectionStore } from '../projection/ProjectionStore';
 import { Backfill, BackfillReport } from '../reconciliation/Backfill';
+import { BackfillProgressStore } from '../reconciliation/BackfillProgressStore';
 import { COMMAND_POOL_SIZE, migrateIfConfigured, openDatabase, upvestApiOf } from '../wiring/infrastructure';
 import { cliCommand, CommandSetup, withCredentials } from './CliCommand';
 import { EXIT } from './CliIo';
@@ -11,7 +12,7 @@ async function wireBackfill({ config, logger, resources }: CommandSetup): Promis
   const api = withCredentials(upvestApiOf(config, logger));
   await migrateIfConfigured(config.database, logger);
   const database = openDatabase(config.database.url, COMMAND_POOL_SIZE, resources);
-  return new Backfill(database.prisma, api, new ProjectionStore(database.prisma), logger);
+  return new Backfill(new BackfillProgressStore(database.prisma), api, new ProjectionStore(database.prisma), logger);
 }
 
 /** `backfill --since DATE`: fetches every payment created since the date and projects it. */

@@ -29,10 +29,10 @@ const LOGGED_REASONS = 5;
 
 /**
  * POST <path>: read the request, verify its signature, receive its content (DeliveryReceiver:
- * sort, commit to Postgres), then acknowledge. The answers follow the
- * provider's delivery rules: it retries anything but 2xx forever and holds back every later
- * delivery meanwhile, so only a failed signature (401) and our own storage being down (503)
- * are refused. Content that is authentic but unusable is acknowledged and quarantined.
+ * sort, commit to Postgres), answer. The answers follow the provider's delivery rules: it retries
+ * anything but 2xx forever and holds back every later delivery meanwhile, so only a failed
+ * signature (401) and our own storage being down (503) are refused. Content that is authentic but
+ * unusable is acknowledged and quarantined.
  */
 export function webhookRoute(options: WebhookRouteOptions): Router {
   const router = Router();

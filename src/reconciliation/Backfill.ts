@@ -1,9 +1,9 @@
-import { PrismaClient } from '../database/prismaClient';
 import { ReceivedEvent } from '../events/receivedEvent';
 import { PAYMENT_KINDS, PaymentKind } from '../events/upvestEvents';
 import { Logger } from '../logging/logger';
 import { ProjectionStore } from '../projection/ProjectionStore';
 import { UpvestApi } from '../provider/UpvestApi';
+import { BackfillProgressStore } from './BackfillProgressStore';
 import { fetchedPaymentEvent } from './fetchedPaymentEvent';
 
 export interface BackfillOptions {
@@ -38,9 +38,9 @@ export interface BackfillReport {
  */
 export class Backfill {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly progress: BackfillProgressStore,
     private readonly api: UpvestApi,
-    private readonly store: ProjectionStore,
+    private readonly projection: ProjectionStore,
     private readonly logger: Logger,
   ) {}
 
@@ -51,7 +51,7 @@ export class Backfill {
   }
 
   private async backfillKind(kind: PaymentKind, options: BackfillOptions): Promise<BackfillReport> {
-    const saved = await this.savedProgress(kind, options.since, options.restart);
+    const saved = await this.progress.saved(kind, options.since, options.restart);
     const progress: BackfillReport = {
       kind,
       offset: saved.nextOffset,
@@ -77,37 +77,14 @@ export class Backfill {
           batch.push(fetched.received);
         }
       }
-      if (batch.length > 0) await this.store.projectBatch(batch);
+      if (batch.length > 0) await this.projection.projectBatch(batch);
       progress.offset += page.data.length;
       progress.projected += batch.length;
       progress.totalCount = page.meta.total_count;
       progress.done = reachedOlder || page.data.length === 0 || progress.offset >= page.meta.total_count;
-      await this.saveProgress(kind, options.since, progress);
+      await this.progress.save(kind, options.since, progress);
       options.onProgress({ ...progress });
     }
     return progress;
-  }
-
-  private async savedProgress(
-    kind: PaymentKind,
-    since: Date,
-    restart: boolean,
-  ): Promise<{ nextOffset: number; projected: number; completedAt: Date | null }> {
-    const key = { paymentKind: kind, since };
-    if (restart) await this.prisma.backfillProgress.deleteMany({ where: key });
-    // Not upsert(), which Prisma runs here as a select and then an insert, and two runs could both insert.
-    await this.prisma.backfillProgress.createMany({ data: [key], skipDuplicates: true });
-    return this.prisma.backfillProgress.findUniqueOrThrow({
-      where: { paymentKind_since: key },
-      select: { nextOffset: true, projected: true, completedAt: true },
-    });
-  }
-
-  private async saveProgress(kind: PaymentKind, since: Date, progress: BackfillReport): Promise<void> {
-    const now = new Date();
-    await this.prisma.backfillProgress.updateMany({
-      where: { paymentKind: kind, since },
-      data: { nextOffset: progress.offset, projected: progress.projected, updatedAt: now, completedAt: progress.done ? now : null },
-    });
   }
 }

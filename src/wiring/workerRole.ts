@@ -11,6 +11,7 @@ import { ProjectionWorker } from '../projection/ProjectionWorker';
 import { RedisSettingsCheck } from '../queue/redisSettings';
 import { ReconciliationScheduler } from '../reconciliation/ReconciliationScheduler';
 import { Reconciler } from '../reconciliation/Reconciler';
+import { ReconciliationStore } from '../reconciliation/ReconciliationStore';
 import { openReconciliationQueue, openRedisConnection, retryPolicyOf } from './infrastructure';
 import { ServiceInfrastructure } from './serviceInfrastructure';
 
@@ -69,7 +70,7 @@ export async function startWorkerRole(config: Config, logger: Logger, infrastruc
   const reconciliationQueue = openReconciliationQueue(config.redis, connection, resources, logger);
   // Counted where the runs are, so that an api replica showing it in bull-board does not count it again.
   metrics.queues.watch(reconciliationQueue);
-  const reconciler = new Reconciler(database.prisma, upvestApi, store, logger, config.reconciliation, metrics.reconciliation);
+  const reconciler = new Reconciler(new ReconciliationStore(database.prisma), upvestApi, store, logger, config.reconciliation, metrics.reconciliation);
   scheduler = new ReconciliationScheduler(reconciler, reconciliationQueue, logger, { connection, intervalMs: config.reconciliation.intervalMs });
   await scheduler.start().catch(async (error) => {
     await stop();

@@ -4,6 +4,7 @@ import { ProjectionStore } from '../../src/projection/ProjectionStore';
 import { UpvestApi } from '../../src/provider/UpvestApi';
 import { UpvestApiClient } from '../../src/provider/UpvestApiClient';
 import { Reconciler } from '../../src/reconciliation/Reconciler';
+import { ReconciliationStore } from '../../src/reconciliation/ReconciliationStore';
 import { ReconciliationInterruptedError } from '../../src/reconciliation/errors';
 import { loadConfig } from '../../src/config/config';
 import { directDebitResource, withdrawalResource } from '../support/fakeUpvest';
@@ -51,7 +52,7 @@ describe('reconciliation', () => {
   function reconcilerFor(environment: Record<string, string>): Reconciler {
     const config = loadConfig({ ...tenant.environment, DATABASE_URL: service.database.url, ...environment });
     const api = new UpvestApi(new UpvestApiClient({ ...config.upvestApi!, logger }));
-    return new Reconciler(service.prisma, api, new ProjectionStore(service.prisma), logger, config.reconciliation);
+    return new Reconciler(new ReconciliationStore(service.prisma), api, new ProjectionStore(service.prisma), logger, config.reconciliation);
   }
 
   it('corrects a row whose final webhook never arrived, recorded with source reconciliation', async () => {
