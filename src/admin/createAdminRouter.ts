@@ -3,7 +3,7 @@ import express, { ErrorRequestHandler, Request, Response, Router } from 'express
 import { z } from 'zod';
 import { requireBearerToken } from '../http/bearerAuth';
 import { sendProblem, sendRetryLater } from '../http/problem';
-import { requestLoggerOf } from '../http/requestId';
+import { requestLoggerOf } from '../http/requestContext';
 import { IngestUnavailableError } from '../ingest/errors';
 import { Logger } from '../logging/logger';
 import { NotFoundError, OperationRefusedError, QuarantinedPayloadNotFoundError } from '../operations/errors';

@@ -6,7 +6,7 @@ import { healthRoutes, ReadinessCheck } from './healthRoutes';
 import { HttpInstruments } from './httpMetrics';
 import { sendProblem } from './problem';
 import { problemErrorHandler } from './problemErrorHandler';
-import { requestContext } from './requestId';
+import { requestContext } from './requestContext';
 import { webhookRoute, WebhookRouteOptions } from './webhookRoute';
 
 export interface AppOptions {

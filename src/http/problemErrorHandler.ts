@@ -1,7 +1,7 @@
 import { ErrorRequestHandler } from 'express';
 import { Logger } from '../logging/logger';
 import { sendProblem } from './problem';
-import { requestLoggerOf } from './requestId';
+import { requestLoggerOf } from './requestContext';
 
 /**
  * The last error handler: client errors that Express raises itself (a path that is not valid

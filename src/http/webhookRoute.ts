@@ -1,5 +1,4 @@
-import { Span, SpanKind } from '@opentelemetry/api';
-import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
+import { Span, trace } from '@opentelemetry/api';
 import express, { ErrorRequestHandler, Request, Response, Router } from 'express';
 import { DeliveryReceiver } from '../ingest/DeliveryReceiver';
 import { IngestUnavailableError } from '../ingest/errors';
@@ -8,7 +7,7 @@ import { KeySourceUnavailableError, SignatureVerificationError, SignedMessage, V
 import { inSpan } from '../tracing/spans';
 import { HttpInstruments } from './httpMetrics';
 import { sendProblem, sendRetryLater } from './problem';
-import { requestIdOf, requestLoggerOf } from './requestId';
+import { requestIdOf, requestLoggerOf } from './requestContext';
 
 export interface WebhookRouteOptions {
   path: string;
@@ -36,12 +35,9 @@ const LOGGED_REASONS = 5;
  */
 export function webhookRoute(options: WebhookRouteOptions): Router {
   const router = Router();
-  const spanOptions = { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: 'POST', [ATTR_HTTP_ROUTE]: options.path } };
+  // One delivery, one trace: the request's server span holds verification, the ingest write and the projection of its events.
   router.post(options.path, express.raw({ type: () => true, limit: options.bodyLimitBytes }), (request, response) =>
-    // One delivery, one trace: verification, the ingest write and the projection of its events are in it.
-    inSpan(`POST ${options.path}`, spanOptions, (span) =>
-      receiveWebhook(options, request, response, span).finally(() => span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.statusCode)),
-    ),
+    receiveWebhook(options, request, response, trace.getActiveSpan()),
   );
   router.all(options.path, (request, response) => {
     response.setHeader('Allow', 'POST');
@@ -59,8 +55,8 @@ export function webhookRoute(options: WebhookRouteOptions): Router {
   return router;
 }
 
-/** `span`: the delivery's; its attributes are counts and outcomes, never content, signatures or tokens. */
-async function receiveWebhook(options: WebhookRouteOptions, request: Request, response: Response, span: Span): Promise<void> {
+/** `span`: the request's, with tracing on; its attributes are counts and outcomes, never content, signatures or tokens. */
+async function receiveWebhook(options: WebhookRouteOptions, request: Request, response: Response, span: Span | undefined): Promise<void> {
   const logger = requestLoggerOf(response, options.logger);
   const requestId = requestIdOf(response);
   const receivedAt = new Date();
@@ -71,13 +67,13 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
     verified = await inSpan('verify signature', {}, () => verifyWebhookSignature({ ...signedParts(request, options.publicUrl), body }, options.verification));
   } catch (error) {
     if (error instanceof KeySourceUnavailableError) {
-      span.setAttribute('webhook.outcome', 'keys-unavailable');
+      span?.setAttribute('webhook.outcome', 'keys-unavailable');
       logger.error('webhook not verified, asking the provider to retry', { error: error.message });
       sendRetryLater(response, options.retryAfterSeconds, 'verification-keys-unavailable', 'Verification keys unavailable', 'The signature cannot be checked yet; retry later.');
       return;
     }
     if (!(error instanceof SignatureVerificationError)) throw error;
-    span.setAttribute('webhook.outcome', `signature-${error.reason}`);
+    span?.setAttribute('webhook.outcome', `signature-${error.reason}`);
     options.metrics?.signatureFailure(error.reason);
     logger.warn('webhook signature rejected', { reason: error.reason, detail: error.message });
     sendProblem(response, 401, `signature-${error.reason.replace(/_/g, '-')}`, 'Signature verification failed', error.message);
@@ -86,7 +82,7 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
 
   try {
     const { counts, quarantined } = await inSpan('ingest', {}, () => options.receiver.receive(body, { requestId, receivedAt }));
-    span.setAttributes({ 'webhook.outcome': 'accepted', 'webhook.events.accepted': counts.accepted, 'webhook.events.duplicate': counts.duplicate, 'webhook.events.ignored': counts.ignored, 'webhook.events.quarantined': counts.quarantined });
+    span?.setAttributes({ 'webhook.outcome': 'accepted', 'webhook.events.accepted': counts.accepted, 'webhook.events.duplicate': counts.duplicate, 'webhook.events.ignored': counts.ignored, 'webhook.events.quarantined': counts.quarantined });
     response.status(200).json(counts);
     // One line per delivery, however much it holds; content quarantined before (a retried delivery) is not logged again.
     if (quarantined.length > 0) {
@@ -99,7 +95,7 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
     logger.info('webhook accepted', { keyId: verified.keyId, bytes: body.length, ...counts });
   } catch (error) {
     if (!(error instanceof IngestUnavailableError)) throw error;
-    span.setAttribute('webhook.outcome', 'storage-unavailable');
+    span?.setAttribute('webhook.outcome', 'storage-unavailable');
     logger.error('webhook not committed, asking the provider to retry', { error: error.message });
     sendRetryLater(response, options.retryAfterSeconds, 'storage-unavailable', 'Storage unavailable', 'The events could not be committed; retry later.');
   }

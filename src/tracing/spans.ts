@@ -1,4 +1,5 @@
-import { Context, context, propagation, ROOT_CONTEXT, Span, SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Context, context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 
 /** W3C trace context (traceparent, tracestate) as a job carries it. */
 export type TraceCarrier = Record<string, string>;
@@ -40,4 +41,34 @@ function errorCodeOf(error: unknown): string {
   if (!(error instanceof Error)) return 'error';
   const { code } = error as { code?: unknown };
   return typeof code === 'string' ? code : error.name;
+}
+
+/** A span of an HTTP request this service answers, started with the request, ended by `end` once it is answered. */
+export interface ServerSpan {
+  /** The request's context: the span, as a child of the caller's trace when the request carried one. */
+  context: Context;
+  span: Span;
+}
+
+/**
+ * Starts the span of an incoming HTTP request, continuing the caller's trace when its headers carry
+ * W3C trace context (traceparent, tracestate: an ingress with tracing adds them). Undefined when
+ * tracing is off, so that an untraced request pays for nothing more.
+ */
+export function startServerSpan(method: string, headers: Record<string, string | string[] | undefined>): ServerSpan | undefined {
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method } }, parent);
+  if (!span.isRecording()) return undefined;
+  return { context: trace.setSpan(parent, span), span };
+}
+
+/**
+ * Ends a server span once its request is answered: named after the matched route pattern (never
+ * the raw URL: it may hold ids and a query), with the status code; a 5xx marks it as an error.
+ */
+export function endServerSpan(span: Span, method: string, route: string | undefined, status: number): void {
+  if (route !== undefined) span.updateName(`${method} ${route}`).setAttribute(ATTR_HTTP_ROUTE, route);
+  span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
 }

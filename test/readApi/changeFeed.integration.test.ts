@@ -9,6 +9,7 @@ import { PaymentEvent } from '../../src/events/upvestEvents';
 import { ProjectionStore } from '../../src/projection/ProjectionStore';
 import { OPENAPI_DOCUMENT } from '../../src/readApi/openApiDocument';
 import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
+import { withUnusedBitFlipped } from '../support/cursors';
 import { createTestDatabase, TestDatabase } from '../support/testDatabase';
 import { ServiceProcess, startServiceFromSources } from '../../testkit/ServiceProcess';
 import { deleteRedisKeys, eventually, providerKeys, startTestService, TestService } from '../support/testService';
@@ -215,6 +216,7 @@ describe('GET /v1/changes', () => {
   it.each([
     ['an altered cursor', (cursor: string) => `after=${cursor.replace(/^(\d)/, (digit) => String((Number(digit) + 1) % 10))}`],
     ['a made-up cursor', () => 'after=123.456.AAAAAAAAAAAAAAAAAAAAAA'],
+    ['a cursor whose MAC differs only in bits it does not use', (cursor: string) => `after=${withUnusedBitFlipped(cursor)}`],
     ['garbage', () => 'after=%E2%9C%93'],
     ['both a cursor and a start', (cursor: string) => `after=${cursor}&from=now`],
     ['a wait over the limit', () => 'wait=31'],

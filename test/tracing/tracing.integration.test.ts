@@ -1,5 +1,6 @@
-import { trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import request from 'supertest';
 import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { startTracing, Tracing } from '../../src/tracing/tracing';
 import { eventually, signedHeaders, startTestService, TestService } from '../support/testService';
@@ -96,6 +97,92 @@ describe('tracing on', () => {
       const secrets = [REMITTANCE, headers.signature, headers['signature-input']];
       const shown = spans.flatMap(shownValues);
       for (const secret of secrets) expect(shown.filter((value) => value.includes(secret))).toEqual([]);
+    });
+  });
+
+  describe('the trace context of an incoming request', () => {
+    const READ_TOKEN = 'read-api-token-for-the-trace-test';
+    const ADMIN_TOKEN = 'admin-token-for-the-trace-test-0123';
+    // As an ingress with tracing sends them: the caller's trace and span, and its vendor state.
+    const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const CALLER_SPAN = '00f067aa0ba902b7';
+    const callerHeaders = { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`, tracestate: 'ingress=t61rcWkgMzE' };
+    let harness: TestService;
+
+    beforeAll(async () => {
+      harness = await startTestService({ READ_API_TOKEN: READ_TOKEN, ADMIN_TOKEN });
+    });
+
+    afterAll(async () => {
+      await harness.stop();
+    });
+
+    /** The finished server span of the request the caller's trace led to, once it is there. */
+    async function serverSpanOfCaller(name: string): Promise<ReadableSpan> {
+      const spans = await spansWhen((finished) => finished.some((span) => span.name === name && span.spanContext().traceId === CALLER_TRACE), name);
+      return spans.find((span) => span.name === name && span.spanContext().traceId === CALLER_TRACE) as ReadableSpan;
+    }
+
+    function expectContinuesTheCaller(span: ReadableSpan, route: string, status: number): void {
+      expect(span.kind).toBe(SpanKind.SERVER);
+      expect(span.parentSpanContext?.spanId).toBe(CALLER_SPAN);
+      expect(span.spanContext().traceState?.get('ingress')).toBe('t61rcWkgMzE');
+      expect(span.attributes).toMatchObject({ 'http.request.method': route.split(' ')[0], 'http.route': route.split(' ')[1], 'http.response.status_code': status });
+    }
+
+    it('continues it in a delivery, whose verification and ingest are children of that span', async () => {
+      const body = batchOf(withdrawalEvent());
+
+      expect((await harness.deliver(body, { headers: callerHeaders })).status).toBe(200);
+
+      const http = await serverSpanOfCaller('POST /webhooks/upvest');
+      expectContinuesTheCaller(http, 'POST /webhooks/upvest', 200);
+      const children = exporter.getFinishedSpans().filter((span) => span.parentSpanContext?.spanId === http.spanContext().spanId);
+      expect(children.map((span) => span.name)).toEqual(expect.arrayContaining(['verify signature', 'ingest']));
+    });
+
+    it('continues it in the read API, named by the route pattern, never the URL, its id or query, or the token', async () => {
+      const paymentId = 'c3f0c2d4-3333-4b2a-9c3d-0000000000aa';
+      const response = await request(harness.baseUrl)
+        .get(`/v1/withdrawals/${paymentId}?unused=1`)
+        .set({ ...callerHeaders, authorization: `Bearer ${READ_TOKEN}` });
+      expect(response.status).toBe(400);
+
+      const span = await serverSpanOfCaller('GET /v1/withdrawals/:id');
+      expectContinuesTheCaller(span, 'GET /v1/withdrawals/:id', 400);
+      expect(shownValues(span).filter((value) => value.includes(paymentId) || value.includes('unused') || value.includes(READ_TOKEN))).toEqual([]);
+    });
+
+    it('covers the long-poll wait of the change feed', async () => {
+      const cursor = (await request(harness.baseUrl).get('/v1/changes?from=now').set('authorization', `Bearer ${READ_TOKEN}`)).body.next as string;
+      // A payment without changes: the request waits the whole second.
+      const response = await request(harness.baseUrl)
+        .get(`/v1/changes?after=${cursor}&wait=1&payment_id=c3f0c2d4-3333-4b2a-9c3d-0000000000bb`)
+        .set({ ...callerHeaders, authorization: `Bearer ${READ_TOKEN}` });
+      expect(response.body.changes).toEqual([]);
+
+      const span = await serverSpanOfCaller('GET /v1/changes');
+      expectContinuesTheCaller(span, 'GET /v1/changes', 200);
+      const [seconds, nanoseconds] = span.duration;
+      expect(seconds * 1000 + nanoseconds / 1e6).toBeGreaterThanOrEqual(900);
+      expect(shownValues(span).filter((value) => value.includes(cursor) || value.includes('wait='))).toEqual([]);
+    });
+
+    it('continues it in the admin API, and never shows its token', async () => {
+      const response = await request(harness.baseUrl).get('/admin/jobs/failed?limit=5').set({ ...callerHeaders, authorization: `Bearer ${ADMIN_TOKEN}` });
+      expect(response.status).toBe(200);
+
+      const span = await serverSpanOfCaller('GET /admin/jobs/failed');
+      expectContinuesTheCaller(span, 'GET /admin/jobs/failed', 200);
+      expect(exporter.getFinishedSpans().flatMap(shownValues).filter((value) => value.includes(ADMIN_TOKEN))).toEqual([]);
+    });
+
+    it('names a request that matched no route by its method alone', async () => {
+      expect((await request(harness.baseUrl).get('/no/such/path/4711').set(callerHeaders)).status).toBe(404);
+
+      const span = await serverSpanOfCaller('GET');
+      expect(span.attributes['http.route']).toBeUndefined();
+      expect(shownValues(span).filter((value) => value.includes('4711'))).toEqual([]);
     });
   });
 

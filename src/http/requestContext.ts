@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { context } from '@opentelemetry/api';
 import { Request, RequestHandler, Response } from 'express';
 import { Logger } from '../logging/logger';
+import { endServerSpan, startServerSpan } from '../tracing/spans';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -16,11 +18,13 @@ export interface RequestContextOptions {
 /**
  * Gives every request its id (the ingress's x-request-id when it is a plain token, else a new one,
  * echoed back) and a child logger that puts the id on every line; times the request, and once
- * the answer is sent, reports it and logs it at level http.
+ * the answer is sent, reports it and logs it at level http. With tracing on, the request is a
+ * server span that continues the caller's trace, and the handlers run in it.
  */
 export function requestContext(options: RequestContextOptions): RequestHandler {
   const { logger, onRequestFinished } = options;
   return (request, response, next) => {
+    const traced = startServerSpan(request.method, request.headers);
     const startedAt = performance.now();
     const incoming = request.get('x-request-id');
     const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -29,14 +33,23 @@ export function requestContext(options: RequestContextOptions): RequestHandler {
     response.locals.logger = requestLogger;
     response.setHeader('x-request-id', requestId);
     response.once('finish', () => {
-      const route = routeOf(request);
+      const route = routeOf(request) ?? UNMATCHED_ROUTE;
       const seconds = (performance.now() - startedAt) / 1000;
       onRequestFinished?.(request.method, route, response.statusCode, seconds);
       if (requestLogger.isLevelEnabled('http')) {
         requestLogger.http('request finished', { method: request.method, route, status: response.statusCode, durationMs: Math.round(seconds * 1000) });
       }
     });
-    next();
+    if (traced === undefined) {
+      next();
+      return;
+    }
+    // Also for a request the client gave up on: 'close' comes after 'finish', or without it.
+    response.once('close', () => endServerSpan(traced.span, request.method, routeOf(request), response.statusCode));
+    // The handlers run in the span, also those that a body parser calls from the request's stream events.
+    context.bind(traced.context, request);
+    context.bind(traced.context, response);
+    context.with(traced.context, next);
   };
 }
 
@@ -49,9 +62,8 @@ export function requestLoggerOf(response: Response, fallback: Logger): Logger {
   return (response.locals.logger as Logger | undefined) ?? fallback;
 }
 
-/** The matched route pattern, with the mount path of its router; `unmatched` when no route matched. */
-function routeOf(request: Request): string {
+/** The matched route pattern, with the mount path of its router; undefined when no route matched. */
+function routeOf(request: Request): string | undefined {
   const path: unknown = request.route?.path;
-  if (path === undefined) return UNMATCHED_ROUTE;
-  return `${request.baseUrl}${String(path)}`;
+  return path === undefined ? undefined : `${request.baseUrl}${String(path)}`;
 }
