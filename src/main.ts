@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const tracing = startTracing();
+  const tracing = await startTracing();
   if (tracing !== undefined) logger.info('tracing on: spans are exported over OTLP');
   const service = await startService(config, logger);
 

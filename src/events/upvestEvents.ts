@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileCheck } from './compiledCheck';
 import { canonicalTimestamp } from './timestamps';
 
 export const PAYMENT_STATUSES = ['NEW', 'PROCESSING', 'CONFIRMED', 'CANCELLED'] as const;
@@ -78,6 +79,16 @@ export function paymentKindOf(type: string): PaymentKind | undefined {
 
 export function schemaFor(kind: PaymentKind): typeof withdrawalEventSchema | typeof directDebitEventSchema {
   return kind === 'WITHDRAWAL' ? withdrawalEventSchema : directDebitEventSchema;
+}
+
+const EVENT_CHECKS = { WITHDRAWAL: compileCheck(withdrawalEventSchema), DIRECT_DEBIT: compileCheck(directDebitEventSchema) };
+
+/**
+ * Whether a value is a valid event of the kind, as its schema says (schemaFor(kind).safeParse
+ * succeeds), checked without copying it: the value itself is then the event.
+ */
+export function isValidEvent(kind: PaymentKind, value: unknown): value is PaymentEvent {
+  return EVENT_CHECKS[kind](value);
 }
 
 /** The status a payment should show after this event: it comes from the type, not from `object.status`. */

@@ -6,8 +6,8 @@ import { healthRoutes, ReadinessCheck } from './healthRoutes';
 import { HttpInstruments } from './httpMetrics';
 import { sendProblem } from './problem';
 import { problemErrorHandler } from './problemErrorHandler';
-import { requestContext } from './requestContext';
-import { webhookRoute, WebhookRouteOptions } from './webhookRoute';
+import { requestContext, RequestContextOptions } from './requestContext';
+import { mountWebhookRoute, WebhookRouteOptions } from './webhookRoute';
 
 export interface AppOptions {
   logger: Logger;
@@ -29,17 +29,13 @@ export function createApp(options: AppOptions): Express {
   // No answer here is cached by a client: hashing every body for an ETag would be work for nothing.
   app.set('etag', false);
   app.set('trust proxy', false);
+  // Once shutdown began, every answer closes its connection (see beginRequest).
   app.locals.shuttingDown = false;
-  // Once shutdown began, every answer closes its connection: a keep-alive connection that keeps
-  // carrying requests would otherwise hold server.close() open until the shutdown timeout.
-  app.use((request, response, next) => {
-    if (request.app.locals.shuttingDown) response.setHeader('Connection', 'close');
-    next();
-  });
   const { metrics } = options;
-  app.use(requestContext({ logger: options.logger, onRequestFinished: metrics?.httpRequest.bind(metrics) }));
-  // First: deliveries are most of the traffic, and the routes before a route are tried on every request.
-  if (options.webhook) app.use(webhookRoute({ ...options.webhook, logger: options.logger, metrics }));
+  const requests: RequestContextOptions = { logger: options.logger, onRequestFinished: metrics?.httpRequest.bind(metrics) };
+  // First, and beginning its requests itself: deliveries are most of the traffic, and each layer in front of a route costs every request.
+  if (options.webhook) mountWebhookRoute(app, { ...options.webhook, logger: options.logger, metrics }, requests);
+  app.use(requestContext(requests));
   app.use(healthRoutes(options.readinessChecks));
   const { metricsEndpoint } = options;
   if (metricsEndpoint !== undefined) {

@@ -1,13 +1,15 @@
-import { Span, trace } from '@opentelemetry/api';
-import express, { ErrorRequestHandler, Request, Response, Router } from 'express';
+import { trace } from '@opentelemetry/api';
+import { Express, Request, Response } from 'express';
 import { DeliveryReceiver } from '../ingest/DeliveryReceiver';
 import { IngestUnavailableError } from '../ingest/errors';
 import { Logger } from '../logging/logger';
 import { KeySourceUnavailableError, SignatureVerificationError, SignedMessage, VerifiedSignature, verifyWebhookSignature, VerifyOptions } from '../signature';
 import { inSpan } from '../tracing/spans';
+import { RequestBodyError } from './errors';
 import { HttpInstruments } from './httpMetrics';
 import { sendProblem, sendRetryLater } from './problem';
-import { requestIdOf, requestLoggerOf } from './requestContext';
+import { readRequestBody } from './readRequestBody';
+import { beginRequest, inRequestContext, RequestContextOptions, requestIdOf, requestLoggerOf } from './requestContext';
 
 export interface WebhookRouteOptions {
   path: string;
@@ -26,41 +28,49 @@ export interface WebhookRouteOptions {
 /** How many quarantine records a delivery's log line describes. */
 const LOGGED_REASONS = 5;
 
+/** The problem answers of bodies that cannot be taken, by status. */
+const BODY_PROBLEMS: Record<RequestBodyError['status'], [type: string, title: string]> = {
+  400: ['bad-request', 'Bad request'],
+  413: ['body-too-large', 'Payload too large'],
+  415: ['unsupported-content-encoding', 'Unsupported media type'],
+};
+
 /**
  * POST <path>: read the request, verify its signature, receive its content (DeliveryReceiver:
- * sort, commit to Postgres), answer. The answers follow the provider's delivery rules: it retries
- * anything but 2xx forever and holds back every later delivery meanwhile, so only a failed
- * signature (401) and our own storage being down (503) are refused. Content that is authentic but
- * unusable is acknowledged and quarantined.
+ * sort, commit to Postgres), answer; any other method there is a 405. Mounted first, and with only
+ * what a delivery needs (its request context, its own read of the raw body): deliveries are most
+ * of the traffic, and every layer in front of a route costs each request. The answers follow the
+ * provider's delivery rules: it retries anything but 2xx forever and holds back every later
+ * delivery meanwhile, so only a failed signature (401) and our own storage being down (503) are
+ * refused. Content that is authentic but unusable is acknowledged and quarantined.
  */
-export function webhookRoute(options: WebhookRouteOptions): Router {
-  const router = Router();
+export function mountWebhookRoute(app: Express, options: WebhookRouteOptions, requests: RequestContextOptions): void {
   // One delivery, one trace: the request's server span holds verification, the ingest write and the projection of its events.
-  router.post(options.path, express.raw({ type: () => true, limit: options.bodyLimitBytes }), (request, response) =>
-    receiveWebhook(options, request, response, trace.getActiveSpan()),
+  app.post(options.path, (request, response) => inRequestContext(beginRequest(requests, request, response), () => receiveWebhook(options, request, response)));
+  app.all(options.path, (request, response) =>
+    inRequestContext(beginRequest(requests, request, response), () => {
+      response.setHeader('Allow', 'POST');
+      sendProblem(response, 405, 'method-not-allowed', 'Method not allowed', `${request.method} is not allowed here; webhooks are delivered with POST.`);
+    }),
   );
-  router.all(options.path, (request, response) => {
-    response.setHeader('Allow', 'POST');
-    sendProblem(response, 405, 'method-not-allowed', 'Method not allowed', `${request.method} is not allowed here; webhooks are delivered with POST.`);
-  });
-  // Only errors raised in this router get here: a delivery over WEBHOOK_BODY_LIMIT_BYTES.
-  router.use(((error, _request, response, next) => {
-    if (error?.type !== 'entity.too.large') {
-      next(error);
-      return;
-    }
-    requestLoggerOf(response, options.logger).warn('webhook body too large', { limit: error.limit, length: error.length });
-    sendProblem(response, 413, 'body-too-large', 'Payload too large', `The body exceeds the limit of ${error.limit} bytes.`);
-  }) as ErrorRequestHandler);
-  return router;
 }
 
-/** `span`: the request's, with tracing on; its attributes are counts and outcomes, never content, signatures or tokens. */
-async function receiveWebhook(options: WebhookRouteOptions, request: Request, response: Response, span: Span | undefined): Promise<void> {
+async function receiveWebhook(options: WebhookRouteOptions, request: Request, response: Response): Promise<void> {
   const logger = requestLoggerOf(response, options.logger);
+  // The request's, with tracing on; its attributes are counts and outcomes, never content, signatures or tokens.
+  const span = trace.getActiveSpan();
+  let body: Buffer;
+  try {
+    body = await readRequestBody(request, options.bodyLimitBytes);
+  } catch (error) {
+    if (!(error instanceof RequestBodyError)) throw error;
+    logger.warn(error.status === 413 ? 'webhook body too large' : 'webhook body refused', { reason: error.code, limit: options.bodyLimitBytes });
+    const [type, title] = BODY_PROBLEMS[error.status];
+    sendProblem(response, error.status, type, title, error.message);
+    return;
+  }
   const requestId = requestIdOf(response);
   const receivedAt = new Date();
-  const body: Buffer = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
 
   let verified: VerifiedSignature;
   try {
@@ -83,7 +93,7 @@ async function receiveWebhook(options: WebhookRouteOptions, request: Request, re
   try {
     const { counts, quarantined } = await inSpan('ingest', {}, () => options.receiver.receive(body, { requestId, receivedAt }));
     span?.setAttributes({ 'webhook.outcome': 'accepted', 'webhook.events.accepted': counts.accepted, 'webhook.events.duplicate': counts.duplicate, 'webhook.events.ignored': counts.ignored, 'webhook.events.quarantined': counts.quarantined });
-    response.status(200).json(counts);
+    sendJson(response, 200, counts);
     // One line per delivery, however much it holds; content quarantined before (a retried delivery) is not logged again.
     if (quarantined.length > 0) {
       logger.warn('webhook content quarantined', {
@@ -115,4 +125,11 @@ function signedParts(request: Request, publicUrl: URL | undefined): SignedMessag
     scheme: publicUrl?.protocol.slice(0, -1),
     headers: request.headers,
   };
+}
+
+/** A JSON answer written at once, headers and body: the hot path of every delivery. */
+function sendJson(response: Response, status: number, body: object): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  response.end(text);
 }

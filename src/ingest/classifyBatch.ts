@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { eventKey, PAYMENT_EVENT_TYPES, PAYMENT_KINDS, PaymentEvent, PaymentKind, paymentKindOf, schemaFor } from '../events/upvestEvents';
+import { eventKey, isValidEvent, PAYMENT_EVENT_TYPES, paymentKindOf, schemaFor } from '../events/upvestEvents';
 import { ClassifiedBatch } from '../inbox/delivery';
 import { quarantineItem } from '../quarantine/QuarantineItem';
 import { describeZodIssues } from '../shared/describeZodIssues';
@@ -92,56 +92,26 @@ function classifyEvent(
     quarantine(() => `unknown event type ${type}`);
     return;
   }
-  const schema = schemaFor(kind);
-  const invalid = (error: z.ZodError) => `invalid ${type} event: ${describeZodIssues(error, 5)}`;
-  // A failing schema costs tens of µs: a body of many small broken items is sorted out without it.
-  if (lacksRequiredFields(element as Record<string, unknown>, REQUIRED_FIELDS[kind])) {
-    quarantine(() => invalid(schema.safeParse(element).error as z.ZodError));
-    return;
-  }
-  const result = schema.safeParse(element);
-  if (!result.success) {
-    quarantine(() => invalid(result.error));
+  if (!isValidEvent(kind, element)) {
+    // The reason, only while it is still needed (UnusableElements): zod's account of what is wrong.
+    quarantine(() => `invalid ${type} event: ${describeZodIssues(schemaFor(kind).safeParse(element).error as z.ZodError, 5)}`);
     return;
   }
   if (unstorable !== undefined) {
     quarantine(() => `${type} event ${unstorable}`);
     return;
   }
-  const event = result.data as PaymentEvent;
-  const key = eventKey(event.id);
+  // Valid, so the element itself is the event: nothing is copied.
+  const key = eventKey(element.id);
   const firstCopy = firstCopies.get(key);
   if (firstCopy === undefined) {
     firstCopies.set(key, element);
-    batch.events.push({ event, position });
+    batch.events.push({ event: element, position });
   } else if (isDeepStrictEqual(firstCopy, element)) {
-    batch.repeated.push(event);
+    batch.repeated.push(element);
   } else {
     quarantine(() => CONFLICTING_DUPLICATE);
   }
-}
-
-interface RequiredFields {
-  event: string[];
-  object: string[];
-}
-
-/** The fields an event of each kind must have, at its top and in its object, as its schema says. */
-const REQUIRED_FIELDS = Object.fromEntries(
-  PAYMENT_KINDS.map((kind) => {
-    const { shape } = schemaFor(kind);
-    return [kind, { event: requiredKeys(shape), object: requiredKeys(shape.object.shape) }];
-  }),
-) as Record<PaymentKind, RequiredFields>;
-
-function requiredKeys(shape: Record<string, z.ZodType>): string[] {
-  return Object.keys(shape).filter((key) => !shape[key].safeParse(undefined).success);
-}
-
-function lacksRequiredFields(element: Record<string, unknown>, required: RequiredFields): boolean {
-  const { object } = element;
-  if (!isRecord(object)) return true;
-  return required.event.some((key) => !Object.hasOwn(element, key)) || required.object.some((key) => !Object.hasOwn(object, key));
 }
 
 /** The element's JSON, or undefined when it is nested too deeply to encode (the stack overflows). */

@@ -1,4 +1,4 @@
-import { Context, context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Context, context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, Span, SpanKind, SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 
 /** W3C trace context (traceparent, tracestate) as a job carries it. */
@@ -7,12 +7,24 @@ export type TraceCarrier = Record<string, string>;
 // A proxy: spans are no-ops until startTracing() registers a provider, and then are recorded.
 const tracer = trace.getTracer('upvest-webhook-receiver');
 
+/** Set by startTracing() and its shutdown: while off, the helpers below create no span at all. */
+let tracingOn = false;
+
+/** What a span's work gets while tracing is off: its calls do nothing. */
+const NOT_RECORDED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+export function setTracingOn(on: boolean): void {
+  tracingOn = on;
+}
+
 /**
  * Runs `work` in a new active span (a child of `parent`, by default of the active one) and ends
  * it. A failure marks the span with the error's stable code or class name only: messages can
  * quote content.
  */
 export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>, parent: Context = context.active()): Promise<T> {
+  // Untraced work pays for no span, context switch or closure: it runs on the hot path of every delivery.
+  if (!tracingOn) return work(NOT_RECORDED);
   return tracer.startActiveSpan(name, options, parent, async (span) => {
     try {
       return await work(span);
@@ -27,6 +39,7 @@ export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span)
 
 /** The active trace context, to carry across the queue; undefined when tracing is off. */
 export function activeTraceCarrier(): TraceCarrier | undefined {
+  if (!tracingOn) return undefined;
   const carrier: TraceCarrier = {};
   propagation.inject(context.active(), carrier);
   return Object.keys(carrier).length > 0 ? carrier : undefined;
@@ -56,6 +69,7 @@ export interface ServerSpan {
  * tracing is off, so that an untraced request pays for nothing more.
  */
 export function startServerSpan(method: string, headers: Record<string, string | string[] | undefined>): ServerSpan | undefined {
+  if (!tracingOn) return undefined;
   const parent = propagation.extract(ROOT_CONTEXT, headers);
   const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method } }, parent);
   if (!span.isRecording()) return undefined;

@@ -1,9 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { setTracingOn } from './spans';
 
 export const DEFAULT_SERVICE_NAME = 'upvest-webhook-receiver';
 
@@ -23,21 +20,31 @@ export interface TracingOptions {
 /**
  * Registers the tracer provider of the process, when OTEL_EXPORTER_OTLP_ENDPOINT (or
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; the exporter and the sampler (OTEL_TRACES_SAMPLER)
- * read the rest of the standard OTEL_* variables themselves. Otherwise nothing is registered,
- * and the spans of the code are the API's no-ops. Call it once, before the service starts.
+ * read the rest of the standard OTEL_* variables themselves. Otherwise nothing is registered, the
+ * SDK is not even loaded (it costs memory in every process), and the code's spans are not created.
+ * Call it once, before the service starts.
  */
-export function startTracing(options: TracingOptions = {}, environment: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+export async function startTracing(options: TracingOptions = {}, environment: NodeJS.ProcessEnv = process.env): Promise<Tracing | undefined> {
   const endpoint = environment.OTEL_EXPORTER_OTLP_ENDPOINT || environment.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   if (options.exporter === undefined && !endpoint) return undefined;
+  const [{ OTLPTraceExporter }, { defaultResource, resourceFromAttributes }, { BatchSpanProcessor }, { NodeTracerProvider }, { ATTR_SERVICE_NAME }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/semantic-conventions'),
+  ]);
   const provider = new NodeTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: environment.OTEL_SERVICE_NAME || DEFAULT_SERVICE_NAME })),
     spanProcessors: [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter())],
   });
   // Also installs the W3C trace context propagator and the async context manager.
   provider.register();
+  setTracingOn(true);
   return {
     flush: () => provider.forceFlush(),
     async shutdown() {
+      setTracingOn(false);
       await provider.shutdown();
       trace.disable();
       context.disable();

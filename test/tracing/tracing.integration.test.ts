@@ -15,8 +15,8 @@ function shownValues(span: ReadableSpan): string[] {
 }
 
 describe('tracing off', () => {
-  it('registers no provider and creates no exporter when OTEL_EXPORTER_OTLP_ENDPOINT is not set', () => {
-    expect(startTracing({}, { OTEL_SERVICE_NAME: 'receiver' })).toBeUndefined();
+  it('registers no provider and creates no exporter when OTEL_EXPORTER_OTLP_ENDPOINT is not set', async () => {
+    expect(await startTracing({}, { OTEL_SERVICE_NAME: 'receiver' })).toBeUndefined();
     expect(trace.getTracer('test').startSpan('probe').isRecording()).toBe(false);
   });
 });
@@ -25,9 +25,9 @@ describe('tracing on', () => {
   let exporter: InMemorySpanExporter;
   let tracing: Tracing;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     exporter = new InMemorySpanExporter();
-    tracing = startTracing({ exporter }, {}) as Tracing;
+    tracing = (await startTracing({ exporter }, {})) as Tracing;
   });
 
   afterAll(async () => {
