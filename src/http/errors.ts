@@ -15,7 +15,7 @@ export class ReadinessTimeoutError extends CodedError {
 export class RequestBodyError extends CodedError {
   constructor(
     readonly status: 400 | 413 | 415,
-    readonly code: 'body_too_large' | 'unsupported_content_encoding' | 'undecodable_body' | 'body_length_mismatch',
+    readonly code: 'body_too_large' | 'unsupported_content_encoding' | 'undecodable_body',
     message: string,
   ) {
     super(message);

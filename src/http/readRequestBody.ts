@@ -14,8 +14,8 @@ const DECODERS: Record<string, (() => Transform) | undefined> = {
  * The whole body of a request, decoded from its content coding, as one Buffer. Rejects with a
  * RequestBodyError: 413 when it is larger than `limitBytes` (once the rest of it was read and
  * dropped, so that the connection can carry the next request), 415 for a content coding it cannot
- * decode, 400 when the body does not match its Content-Length or cannot be decoded. A client that
- * goes away mid-body rejects it with the request's own error.
+ * decode, 400 when it cannot be decoded. A client that goes away mid-body rejects it with the
+ * request's own error (Node's parser reads exactly the Content-Length, or fails).
  */
 export function readRequestBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -39,9 +39,7 @@ export function readRequestBody(request: IncomingMessage, limitBytes: number): P
     });
     stream.once('end', () => {
       if (tooLarge) reject(new RequestBodyError(413, 'body_too_large', `The body exceeds the limit of ${limitBytes} bytes.`));
-      else if (decoder === undefined && declared !== undefined && length !== declared) {
-        reject(new RequestBodyError(400, 'body_length_mismatch', 'The body does not have the length its Content-Length says.'));
-      } else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length));
+      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length));
     });
     request.once('error', reject);
     if (decoder !== undefined) {
