@@ -1,4 +1,5 @@
 import './runtime/threadPoolSize';
+import './runtime/heapGrowth';
 import { loadConfig } from './config/config';
 import { ConfigError } from './config/errors';
 import { createLogger } from './logging/logger';

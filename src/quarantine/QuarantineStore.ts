@@ -128,9 +128,4 @@ export class QuarantineStore {
   async markReprocessed(id: bigint, outcome: string): Promise<void> {
     await this.prisma.quarantinedPayload.update({ where: { id }, data: { reprocessedAt: new Date(), reprocessOutcome: outcome } });
   }
-
-  /** Quarantined payloads an operator has not reprocessed yet: cheap enough for every scrape. */
-  async pendingCount(): Promise<number> {
-    return this.prisma.quarantinedPayload.count({ where: { reprocessedAt: null } });
-  }
 }

@@ -2,7 +2,7 @@ import { JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Config } from '../config/config';
 import { migrateDatabase } from '../database/migrations';
-import { Database, openDatabase as openPool } from '../database/prismaClient';
+import { Database, openDatabase as openPool } from '../database/Database';
 import { Logger } from '../logging/logger';
 import { DependencyErrors } from '../metrics/DependencyErrors';
 import { UpvestApi } from '../provider/UpvestApi';

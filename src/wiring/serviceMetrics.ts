@@ -6,14 +6,14 @@ import { DependencyErrors } from '../metrics/DependencyErrors';
 import { MetricsRegistry, MetricsRegistryOptions } from '../metrics/MetricsRegistry';
 import { ProjectionInstruments } from '../projection/projectionMetrics';
 import { registerQuarantineMetrics } from '../quarantine/quarantineMetrics';
-import { QuarantineStore } from '../quarantine/QuarantineStore';
+import { QuarantineBacklog } from '../quarantine/QuarantineBacklog';
 import { QueueInstruments } from '../queue/queueMetrics';
 import { ReconciliationInstruments } from '../reconciliation/reconciliationMetrics';
 
 /** Where the backlog gauges read at scrape time: the tables every process shares. */
 export interface BacklogSources {
   inbox: Pick<InboxBacklog, 'oldestUnprojectedSeconds'>;
-  quarantine: Pick<QuarantineStore, 'pendingCount'>;
+  quarantine: Pick<QuarantineBacklog, 'pendingCount'>;
 }
 
 /**

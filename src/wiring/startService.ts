@@ -3,11 +3,11 @@ import { createApp } from '../http/createApp';
 import { Logger } from '../logging/logger';
 import { MetricsServer, startMetricsServer } from '../metrics/metricsServer';
 import { HttpServer } from '../shared/HttpServer';
-import { ApiRole, wireApi } from './apiRole';
+import type { ApiRole } from './apiRole';
 import { migrateIfConfigured } from './infrastructure';
 import { OpenResources } from './OpenResources';
 import { openServiceInfrastructure } from './serviceInfrastructure';
-import { startWorkerRole, WorkerRole } from './workerRole';
+import type { WorkerRole } from './workerRole';
 
 export interface RunningService {
   port: number;
@@ -35,8 +35,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     if (config.metrics.port !== 0) metricsServer = await startMetricsServer(metrics.registry, { ...config.metrics, timeouts: config.http }, logger);
     const runsApi = config.role === 'api' || config.role === 'all';
     const runsWorker = config.role === 'worker' || config.role === 'all';
-    const api: ApiRole | undefined = runsApi ? wireApi(config, logger, infrastructure) : undefined;
-    if (runsWorker) worker = await startWorkerRole(config, logger, infrastructure);
+    // Each role's modules are loaded only where it runs: a worker loads no webhook or admin code, an api no BullMQ worker.
+    const api: ApiRole | undefined = runsApi ? await (await import('./apiRole')).wireApi(config, logger, infrastructure) : undefined;
+    if (runsWorker) worker = await (await import('./workerRole')).startWorkerRole(config, logger, infrastructure);
     const app = createApp({
       logger,
       readinessChecks: [infrastructure.databaseReadiness, ...(api?.readinessChecks ?? []), ...(worker?.readinessChecks ?? [])],

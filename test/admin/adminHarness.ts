@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import express, { ErrorRequestHandler, Express } from 'express';
 import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';
-import { wireAdminRouter } from '../../src/wiring/apiRole';
+import { wireAdminRouter } from '../../src/wiring/adminRouter';
 import { openDeliveryReceiver } from '../../src/wiring/deliveryReceiver';
 import { COMMAND_POOL_SIZE, openDatabase, openReadyEventsQueue } from '../../src/wiring/infrastructure';
 import { OpenResources } from '../../src/wiring/OpenResources';

@@ -1,5 +1,5 @@
 import { databaseFailureCause, isPermanentDatabaseError } from '../../src/database/databaseErrors';
-import { Database, openDatabase } from '../../src/database/prismaClient';
+import { Database, openDatabase } from '../../src/database/Database';
 import { freePort } from '../../testkit/freePort';
 
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432';

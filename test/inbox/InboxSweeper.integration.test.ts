@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { openDatabase, Database } from '../../src/database/prismaClient';
+import { Database, openDatabase } from '../../src/database/Database';
 import { InboxSweeper } from '../../src/inbox/InboxSweeper';
 import { InboxWriter } from '../../src/inbox/InboxWriter';
 import { SweeperInbox } from '../../src/inbox/SweeperInbox';

@@ -11,7 +11,7 @@ import { ChangeRoutesOptions } from '../../src/readApi/changeRoutes';
 import { createReadApiRouter } from '../../src/readApi/createReadApiRouter';
 import { OPENAPI_DOCUMENT } from '../../src/readApi/openApiDocument';
 import { PaymentReader } from '../../src/readApi/PaymentReader';
-import { wireReadApiRouter } from '../../src/wiring/apiRole';
+import { wireReadApiRouter } from '../../src/wiring/readApiRouter';
 import { openDatabase } from '../../src/wiring/infrastructure';
 import { OpenResources } from '../../src/wiring/OpenResources';
 import { directDebitEvent, EventOptions, ProviderEvent, withdrawalEvent } from '../../testkit/paymentEvents';
