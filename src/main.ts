@@ -1,5 +1,5 @@
 import './runtime/threadPoolSize';
-import './runtime/heapGrowth';
+import './runtime/v8Settings';
 import { loadConfig } from './config/config';
 import { ConfigError } from './config/errors';
 import { createLogger } from './logging/logger';
