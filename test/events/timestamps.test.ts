@@ -59,6 +59,14 @@ describe('canonicalTimestamp', () => {
       ['a trailing newline', '2021-07-21T14:10:00Z\n'],
       ['a unix timestamp', '1626876600'],
       ['a JavaScript date string', 'Wed Jul 21 2021 14:10:00 GMT+0000'],
+      ['a letter where a digit belongs', '2021-07-2xT14:10:00Z'],
+      ['a signed year', '+021-07-21T14:10:00Z'],
+      ['a non-ASCII digit', '2021-07-2\u0661T14:10:00Z'],
+      ['a letter in the fraction', '2021-07-21T14:10:00.5aZ'],
+      ['text after Z', '2021-07-21T14:10:00ZZ'],
+      ['text after the offset', '2021-07-21T14:10:00+02:00x'],
+      ['an offset with a letter', '2021-07-21T14:10:00+0a:00'],
+      ['an offset hour of 24', '2021-07-21T14:10:00+24:00'],
     ])('%s', (_description, input) => {
       expect(canonicalTimestamp(input)).toBeUndefined();
     });
