@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { canonicalTimestamp } from '../events/timestamps';
 import { eventKey } from '../events/upvestEvents';
-import { QuarantinedContent, quarantineRecords, quarantineRecordsSelect, quarantineSql } from '../quarantine/QuarantineStore';
+import { QuarantinedContent, quarantineRecords, quarantineRecordsSelect, quarantineSql } from '../quarantine/quarantineSql';
 import { BatchEvent, Delivery } from './delivery';
 
 export interface ReceivedBatch {

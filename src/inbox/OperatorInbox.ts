@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { setAsideSql } from '../quarantine/QuarantineStore';
+import { setAsideSql } from '../quarantine/quarantineSql';
 
 /** An event's row in the inbox, as an operator sees it. */
 export interface InboxEntry {
