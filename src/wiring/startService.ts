@@ -35,7 +35,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     if (config.metrics.port !== 0) metricsServer = await startMetricsServer(metrics.registry, { ...config.metrics, timeouts: config.http }, logger);
     const runsApi = config.role === 'api' || config.role === 'all';
     const runsWorker = config.role === 'worker' || config.role === 'all';
-    // Each role's modules are loaded only where it runs: a worker loads no webhook or admin code, an api no BullMQ worker.
+    // Each role's modules are loaded only where it runs: a worker loads no receiver, admin or read API; an api no projection or reconciliation.
     const api: ApiRole | undefined = runsApi ? await (await import('./apiRole')).wireApi(config, logger, infrastructure) : undefined;
     if (runsWorker) worker = await (await import('./workerRole')).startWorkerRole(config, logger, infrastructure);
     const app = createApp({

@@ -52,7 +52,7 @@ async function modulesLoadedBy(role: 'api' | 'worker', use: (baseUrl: string) =>
       ADMIN_TOKEN: '',
       READ_API_TOKEN: '',
       OTEL_EXPORTER_OTLP_ENDPOINT: '',
-      OTEL_TRACES_EXPORTER: '',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
     },
     [REPORTER],
   );
