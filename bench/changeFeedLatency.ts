@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
-import { CHANGES_CHANNEL } from '../src/changes/ChangeNotifications';
 import { ServiceProcess } from '../testkit/ServiceProcess';
 import { ResultRow, TargetCheck, formatNumber } from './report';
+import { commitStatusChange, epochMs } from './statusChange';
 
 const CHANGES = 200;
 const TARGET_P99_MS = 100;
@@ -20,10 +18,10 @@ export async function changeFeedLatency(api: ServiceProcess, pool: Pool, token: 
   let cursor = ((await (await fetch(`${base}?from=now`, { headers })).json()) as { next: string }).next;
   const latenciesMs: number[] = [];
   for (let change = 0; change < CHANGES; change += 1) {
-    const answer = fetch(`${base}?after=${cursor}&wait=10`, { headers }).then(async (response) => ({ body: (await response.json()) as { changes: unknown[]; next: string }, at: performance.now() }));
+    const answer = fetch(`${base}?after=${cursor}&wait=10`, { headers }).then(async (response) => ({ body: (await response.json()) as { changes: unknown[]; next: string }, at: epochMs() }));
     // Let the request arrive and start waiting, as a consumer's next poll would.
     await sleep(20);
-    const committedAt = await commitChange(pool);
+    const committedAt = await commitStatusChange(pool);
     const { body, at } = await answer;
     if (body.changes.length !== 1) throw new Error(`change feed: expected 1 change, got ${body.changes.length}`);
     latenciesMs.push(at - committedAt);
@@ -42,23 +40,4 @@ export async function changeFeedLatency(api: ServiceProcess, pool: Pool, token: 
     },
     target: { name: `change feed: commit to answer p99 <= ${TARGET_P99_MS} ms`, value: formatNumber(p99Ms, 1), met: p99Ms <= TARGET_P99_MS },
   };
-}
-
-/** One status change committed with its notification; resolves when COMMIT has returned, with that time. */
-async function commitChange(pool: Pool): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
-      `INSERT INTO payment_status_history
-         (payment_kind, payment_id, event_id, event_type, event_created_at, event_status, previous_status, status, status_changed)
-       VALUES ('WITHDRAWAL', $1, $2, 'WITHDRAWAL.NEW', now(), 'NEW', NULL, 'NEW', true)`,
-      [randomUUID(), randomUUID()],
-    );
-    await client.query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
-    await client.query('COMMIT');
-    return performance.now();
-  } finally {
-    client.release();
-  }
 }

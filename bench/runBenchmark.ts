@@ -15,6 +15,7 @@ import { changeFeedLatency } from './changeFeedLatency';
 import { createDurableFloorTable, durableFloorRowCount, emptyDurableFloorTable } from './durableFloorTable';
 import { ingestEvents, projectionWorkload } from './paymentEvents';
 import { checkProjection, drainProjection, emptyTables } from './projectionDrain';
+import { pushScenarios } from './pushDelivery';
 import { formatMemoryTable, formatNumber, formatTable, formatTargets, MemoryRow, ResultRow, TargetCheck } from './report';
 import { LoadResult, runLoadGenerator } from './runLoad';
 import { signRequests, writeRequestsFile } from './signedRequests';
@@ -28,7 +29,9 @@ import { signRequests, writeRequestsFile } from './signedRequests';
  *      (the provider's model), and 5 MiB bodies of tiny broken items to an api process of their own;
  *   2. the change feed: from a status change's commit to the answer of a consumer waiting for it;
  *   3. projection: events/s of one ROLE=worker process draining 20,000 events delivered through the API;
- *   4. the idle RSS of the api and the worker process once ready, and their peak RSS over the whole run.
+ *   4. push: from a status change's commit to its arrival at a subscriber, and deliveries per second
+ *      to 10 subscribers (processes of their own), with a ROLE=worker process of its own;
+ *   5. the idle RSS of the api and the worker process once ready, and their peak RSS over the whole run.
  * Prints one table on stdout (progress goes to stderr). Exits 0 even when a target is missed;
  * non-zero when a server does not start, an answer is not 200 or the projected state is wrong.
  */
@@ -122,7 +125,14 @@ async function main(): Promise<void> {
       { role: 'api', idleRssMb: apiIdleRssMb, peakRssMb: api.peakRssMb() },
       { role: 'worker', idleRssMb: projection.workerIdleRssMb, peakRssMb: projection.row.peakRssMb },
     );
-    targets.push(projection.target, ...memory.map(peakRssTarget));
+    const push = await pushScenarios(
+      () => ServiceProcess.start({ name: 'service (worker, push)', args: [SERVICE_MAIN], env: { ...environment('worker'), PUSH_ALLOWED_TARGETS: '127.0.0.1' }, until: '/readyz' }),
+      bench.pool,
+      progress,
+    );
+    rows.push(...push.rows);
+    memory.push({ role: 'worker (push)', idleRssMb: push.workerIdleRssMb, peakRssMb: push.workerPeakRssMb });
+    targets.push(projection.target, ...push.targets, ...memory.map(peakRssTarget));
   } finally {
     await api.stop('SIGTERM', STOP_TIMEOUT_MS);
     await bench.close();

@@ -24,6 +24,8 @@ export interface ServiceProcessOptions {
    * dependencies say), or once /readyz answers 200 (its dependencies answer too).
    */
   until: '/healthz' | '/readyz';
+  /** A given port (to start a server again where it was); a free one by default. */
+  port?: number;
 }
 
 /** Every process not stopped yet, so that an interrupted run can still stop them all. */
@@ -67,7 +69,7 @@ export class ServiceProcess {
 
   /** Starts `node <args>` on a free port and waits until it answers `until`. */
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
-    const server = new ServiceProcess(options.name, await freePort(), options.args, options.env);
+    const server = new ServiceProcess(options.name, options.port ?? (await freePort()), options.args, options.env);
     await server.waitFor(options.until);
     return server;
   }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { TargetAllowList } from '../push/targetAddresses';
 import { algorithmOfKey, type SigningKey, VerificationKeySet } from '../signature';
 import { ConfigError } from './errors';
 
@@ -11,6 +12,15 @@ const integer = (min: number) => z.coerce.number().int().min(min);
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const milliseconds = (seconds: number) => seconds * 1000;
 const toUrl = (text: string) => new URL(text);
+/** A comma-separated allow-list of addresses and CIDR ranges; each invalid entry is a problem of the variable. */
+const allowListOf = (text: string, context: z.RefinementCtx) => {
+  try {
+    return new TargetAllowList(text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''));
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+};
 
 /** What docs/configuration.md says of a variable besides its name. Markdown; links are relative to docs/. */
 export interface VariableDocumentation {
@@ -163,6 +173,23 @@ const variables = {
       'The cap of the `JOB_BACKOFF_MS` back-off. 50 attempts cover a database outage of up to about 3.5 hours (the jitter makes it 1.7 to 3.5 hours, about 2.6 on average).'),
     lockDurationMs: variable('WORKER_LOCK_DURATION_MS', integer(1000).default(30000),
       'BullMQ job lock. A job whose worker died is taken over after about this long.'),
+  },
+  /** Pushes to subscribers (docs/push.md), run by the worker role. */
+  push: {
+    allowHttp: variable('PUSH_ALLOW_HTTP', booleanFlag.default(false),
+      'Allow `http://` subscription URLs with `NODE_ENV=production`. Outside production they are always allowed.'),
+    allowedTargets: variable('PUSH_ALLOWED_TARGETS', z.string().default('').transform(allowListOf),
+      'Addresses and CIDR ranges (comma-separated, e.g. `10.20.0.0/16,fd00::1`) that subscriptions may reach although they are loopback, private, link-local or metadata addresses, which are refused otherwise. Checked on every connection, after DNS.', 'none'),
+    connectTimeoutMs: variable('PUSH_CONNECT_TIMEOUT_MS', integer(100).default(5000), 'Longest wait for a connection to a subscriber (DNS, TCP, TLS).'),
+    timeoutMs: variable('PUSH_TIMEOUT_MS', integer(100).default(15000),
+      "Longest delivery attempt, from connecting to the end of the subscriber's answer; an attempt past it counts as failed (`timeout`) and is retried."),
+    concurrencyPerSubscription: variable('PUSH_CONCURRENCY_PER_SUBSCRIPTION', integer(1).default(32),
+      'Deliveries in flight per subscription and worker process, each of a different payment. A slow subscriber holds only its own.'),
+    pollIntervalMs: variable('PUSH_POLL_INTERVAL_MS', integer(50).default(1000),
+      'How often a worker looks for changes and due retries without being woken. A commit of a status change wakes every worker at once.'),
+    failingAfterHours: variable('PUSH_FAILING_AFTER_HOURS', integer(1).default(24),
+      'A subscription whose oldest undelivered change has been failing this long is marked `failing` (and alerted on); retries go on hourly. See the [schedule](push.md#retries).'),
+    keepDeliveredDays: variable('PUSH_KEEP_DELIVERED_DAYS', integer(0).default(7), 'How long delivered changes stay in `push_deliveries`, for queries and replays.'),
   },
   shutdownTimeoutMs: variable('SHUTDOWN_TIMEOUT_MS', integer(0).default(25000),
     'Longest graceful shutdown. After that, open connections are dropped and the process exits 1.'),

@@ -5,6 +5,7 @@ import { ReadinessCheck } from '../http/healthRoutes';
 import { InboxBacklog } from '../inbox/InboxBacklog';
 import { Logger } from '../logging/logger';
 import { UpvestApi } from '../provider/UpvestApi';
+import { PushBacklog } from '../push/PushBacklog';
 import { QuarantineBacklog } from '../quarantine/QuarantineBacklog';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
 import { openDatabase, openEventsQueue, openRedisConnection, retryPolicyOf, upvestApiOf } from './infrastructure';
@@ -31,7 +32,7 @@ export interface ServiceInfrastructure {
 /** Opens the service's shared infrastructure; the caller closes it with `resources.closeAll()`. */
 export function openServiceInfrastructure(config: Config, logger: Logger, resources: OpenResources): ServiceInfrastructure {
   const database = openDatabase(config.database.url, config.database.poolSize, resources);
-  const metrics = registerServiceMetrics({ inbox: new InboxBacklog(database.pool), quarantine: new QuarantineBacklog(database.pool) });
+  const metrics = registerServiceMetrics({ inbox: new InboxBacklog(database.pool), quarantine: new QuarantineBacklog(database.pool), push: new PushBacklog(database.pool) });
   const { dependencyErrors } = metrics;
   // Fails fast while Redis is away: a job Redis does not take is queued later by the inbox sweeper.
   const producer = openRedisConnection(config.redis.url, 'producer', resources, logger, dependencyErrors);

@@ -5,6 +5,8 @@ import { IngestInstruments } from '../ingest/ingestMetrics';
 import { DependencyErrors } from '../metrics/DependencyErrors';
 import { MetricsRegistry, MetricsRegistryOptions } from '../metrics/MetricsRegistry';
 import { ProjectionInstruments } from '../projection/projectionMetrics';
+import { PushBacklog } from '../push/PushBacklog';
+import { PushInstruments } from '../push/pushMetrics';
 import { registerQuarantineMetrics } from '../quarantine/quarantineMetrics';
 import { QuarantineBacklog } from '../quarantine/QuarantineBacklog';
 import { QueueInstruments } from '../queue/queueMetrics';
@@ -14,6 +16,7 @@ import { ReconciliationInstruments } from '../reconciliation/reconciliationMetri
 export interface BacklogSources {
   inbox: Pick<InboxBacklog, 'oldestUnprojectedSeconds'>;
   quarantine: Pick<QuarantineBacklog, 'pendingCount'>;
+  push: Pick<PushBacklog, 'subscriptionBacklogs'>;
 }
 
 /**
@@ -31,6 +34,7 @@ export interface ServiceMetrics {
   inboxSweeper: InboxSweeperInstruments;
   projection: ProjectionInstruments;
   reconciliation: ReconciliationInstruments;
+  push: PushInstruments;
 }
 
 export function registerServiceMetrics(backlogs: BacklogSources, options: MetricsRegistryOptions = {}): ServiceMetrics {
@@ -47,5 +51,6 @@ export function registerServiceMetrics(backlogs: BacklogSources, options: Metric
     inboxSweeper: new InboxSweeperInstruments(registry),
     projection: new ProjectionInstruments(registry, dependencyErrors),
     reconciliation: new ReconciliationInstruments(registry),
+    push: new PushInstruments(registry, backlogs.push),
   };
 }

@@ -13,6 +13,7 @@ import { ReconciliationScheduler } from '../reconciliation/ReconciliationSchedul
 import { Reconciler } from '../reconciliation/Reconciler';
 import { ReconciliationStore } from '../reconciliation/ReconciliationStore';
 import { openReconciliationQueue, openRedisConnection, retryPolicyOf } from './infrastructure';
+import { startPushDelivery } from './pushDelivery';
 import { ServiceInfrastructure } from './serviceInfrastructure';
 
 /** The worker role, started. */
@@ -23,8 +24,8 @@ export interface WorkerRole {
 }
 
 /**
- * Starts the worker role: the projection worker, the inbox sweeper and, with the provider's API,
- * the periodic reconciliation. Their blocking Redis commands use a connection of their own, which
+ * Starts the worker role: the projection worker, the inbox sweeper, the push to subscriptions and,
+ * with the provider's API, the periodic reconciliation. Their blocking Redis commands use a connection of their own, which
  * waits for Redis however long it is away.
  */
 export async function startWorkerRole(config: Config, logger: Logger, infrastructure: ServiceInfrastructure): Promise<WorkerRole> {
@@ -55,11 +56,12 @@ export async function startWorkerRole(config: Config, logger: Logger, infrastruc
     batchSize: config.worker.batchSize,
     metrics: metrics.inboxSweeper,
   });
+  const push = await startPushDelivery(config, logger, database, metrics.push);
   worker.start();
   sweeper.start();
   let scheduler: ReconciliationScheduler | undefined;
   const stop = async () => {
-    await Promise.all([scheduler?.close(), worker.close()]);
+    await Promise.all([scheduler?.close(), worker.close(), push.stop()]);
     await sweeper.stop();
   };
   const readinessChecks = [{ name: 'redis', check: () => redisSettings.check() }];

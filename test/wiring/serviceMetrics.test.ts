@@ -19,6 +19,7 @@ class Metrics {
       {
         inbox: { oldestUnprojectedSeconds: () => this.backlog?.oldestUnprojectedSeconds() ?? noDatabase() },
         quarantine: { pendingCount: () => this.backlog?.quarantinePending() ?? noDatabase() },
+        push: { subscriptionBacklogs: () => Promise.resolve([]) },
       },
       options,
     );
@@ -72,6 +73,12 @@ describe('Metrics', () => {
       'upvest_inbox_requeued_events_total',
       'upvest_projection_job_attempts_total',
       'upvest_projection_lag_seconds',
+      'upvest_push_attempts_total',
+      'upvest_push_deliveries_total',
+      'upvest_push_delivery_lag_seconds',
+      'upvest_push_failures_total',
+      'upvest_push_oldest_undelivered_seconds',
+      'upvest_push_subscription_failing',
       'upvest_quarantine_pending',
       'upvest_queue_jobs',
       'upvest_queue_oldest_waiting_seconds',

@@ -1,0 +1,188 @@
+import { PaymentStatus } from '../../src/events/upvestEvents';
+import { PushSubscriptions } from '../../src/push/PushSubscriptions';
+import { batchOf, directDebitEvent, uuid, withdrawalEvent } from '../../testkit/paymentEvents';
+import { PushSubscriberProcess } from '../../testkit/PushSubscriberProcess';
+import { ReceivedMessage } from '../../testkit/pushSubscriber';
+import { Pool } from 'pg';
+import { eventually, startTestService, TestService } from '../support/testService';
+
+let service: TestService;
+let pool: Pool;
+let subscriptions: PushSubscriptions;
+const subscribers: PushSubscriberProcess[] = [];
+
+beforeAll(async () => {
+  service = await startTestService({ PUSH_ALLOWED_TARGETS: '127.0.0.1,::1', PUSH_POLL_INTERVAL_MS: '100' });
+  pool = new Pool({ connectionString: service.database.url, max: 2 });
+  subscriptions = new PushSubscriptions(pool);
+});
+
+afterAll(async () => {
+  await Promise.all(subscribers.map((subscriber) => subscriber.stop()));
+  await pool.end();
+  await service.stop();
+});
+
+async function startSubscriber(name: string, port?: number): Promise<PushSubscriberProcess> {
+  const subscriber = await PushSubscriberProcess.start(name, { port });
+  subscribers.push(subscriber);
+  return subscriber;
+}
+
+/** A subscriber that is sent the changes matching `filters`, and verifies them with the subscription's secret. */
+async function subscribe(name: string, filters: Parameters<PushSubscriptions['add']>[0] extends infer T ? Omit<T & object, 'url'> : never = {}) {
+  const subscriber = await startSubscriber(name);
+  const { subscription, secret } = await subscriptions.add({ url: subscriber.url, ...filters });
+  await subscriber.control({ secrets: [secret] });
+  return { subscriber, subscription, secret };
+}
+
+async function deliver(...events: unknown[]): Promise<void> {
+  const response = await service.deliver(batchOf(...events));
+  expect(response.status).toBe(200);
+}
+
+/** The payment's statuses in the order its changes were acknowledged. */
+function statusesOf(messages: ReceivedMessage[], paymentId: string): string[] {
+  return messages.filter((message) => message.body.data.payment_id === paymentId).map((message) => message.body.data.status);
+}
+
+const at = (minute: number) => `2021-07-21T14:${String(minute).padStart(2, '0')}:00Z`;
+
+describe('push to subscribers', () => {
+  it('sends exactly the changes that match each subscription, signed as Standard Webhooks define', async () => {
+    const confirmedWithdrawals = await subscribe('confirmed withdrawals', { payment_kinds: ['WITHDRAWAL'], statuses: ['CONFIRMED'] });
+    const everything = await subscribe('everything');
+    const withdrawal = uuid(0x1001);
+    const directDebit = uuid(0x1002);
+    await deliver(
+      withdrawalEvent({ paymentId: withdrawal, status: 'NEW', createdAt: at(10) }),
+      withdrawalEvent({ paymentId: withdrawal, status: 'PROCESSING', createdAt: at(11) }),
+      directDebitEvent({ paymentId: directDebit, status: 'NEW', createdAt: at(10) }),
+    );
+    await deliver(withdrawalEvent({ paymentId: withdrawal, status: 'CONFIRMED', createdAt: at(12) }), directDebitEvent({ paymentId: directDebit, status: 'CONFIRMED', createdAt: at(12) }));
+
+    const all = await eventually(async () => {
+      const acknowledged = await everything.subscriber.acknowledged();
+      return acknowledged.length >= 5 && acknowledged;
+    }, 30000, 'every change at the subscriber of everything');
+    expect(statusesOf(all, withdrawal)).toEqual(['NEW', 'PROCESSING', 'CONFIRMED']);
+    expect(statusesOf(all, directDebit)).toEqual(['NEW', 'CONFIRMED']);
+    const confirmed = await eventually(async () => {
+      const acknowledged = await confirmedWithdrawals.subscriber.acknowledged();
+      return acknowledged.length >= 1 && acknowledged;
+    }, 30000, 'the confirmed withdrawal');
+
+    expect(confirmed).toHaveLength(1);
+    const [message] = confirmed;
+    expect(message.verifiedBy).toEqual([0]);
+    expect(message.webhookId).toBe(message.body.data.event_id);
+    expect(Number(message.webhookTimestamp)).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(message.body).toEqual({
+      type: 'payment.status_changed',
+      timestamp: message.body.data.recorded_at,
+      data: expect.objectContaining({
+        payment_kind: 'WITHDRAWAL',
+        payment_id: withdrawal,
+        previous_status: 'PROCESSING',
+        status: 'CONFIRMED',
+        event_type: 'WITHDRAWAL.CONFIRMED',
+        source: 'webhook',
+        payment: expect.objectContaining({ id: withdrawal, status: 'CONFIRMED', amount: '200.00', currency: 'EUR' }),
+      }),
+    });
+    // Nothing else arrives later either: the other changes were dispatched with the confirmed one.
+    const after = await subscriptions.find(confirmedWithdrawals.subscription.id);
+    expect(after.undelivered).toBe(0);
+    expect((await confirmedWithdrawals.subscriber.received()).count).toBe(1);
+  });
+
+  it('holds back only the later changes of the payment whose change the subscriber refuses, and only at that subscriber', async () => {
+    const failing = await subscribe('refuses one change');
+    const healthy = await subscribe('takes everything');
+    const stuck = uuid(0x2001);
+    const other = uuid(0x2002);
+    const refusedEventId = uuid(0x2f01);
+    await failing.subscriber.control({ failEventIds: [refusedEventId] });
+    await deliver(withdrawalEvent({ paymentId: stuck, status: 'NEW', createdAt: at(10) }), withdrawalEvent({ paymentId: other, status: 'NEW', createdAt: at(10) }));
+    await deliver(withdrawalEvent({ id: refusedEventId, paymentId: stuck, status: 'PROCESSING', createdAt: at(11) }));
+    await deliver(withdrawalEvent({ paymentId: stuck, status: 'CONFIRMED', createdAt: at(12) }), withdrawalEvent({ paymentId: other, status: 'CONFIRMED', createdAt: at(12) }));
+
+    await eventually(async () => (await healthy.subscriber.acknowledged()).length >= 5, 30000, 'every change at the healthy subscriber');
+    await eventually(async () => statusesOf(await failing.subscriber.acknowledged(), other).length === 2, 30000, "the other payment's changes");
+    const refusedOnce = await eventually(async () => {
+      const [delivery] = (await subscriptions.deliveries(failing.subscription.id, { undelivered: true, limit: 10 })).filter((row) => row.event_id === refusedEventId);
+      return delivery?.last_response_code === 500 && delivery;
+    }, 30000, 'the refused attempt');
+    expect(refusedOnce.last_error).toMatch(/^status_5xx: HTTP 500/);
+    expect(refusedOnce.next_attempt_at).not.toBeNull();
+    // The later change of the stuck payment was never sent.
+    const received = (await failing.subscriber.received()).received;
+    expect(received.filter((message) => message.body.data.payment_id === stuck).map((message) => message.body.data.status)).toEqual(['NEW', 'PROCESSING']);
+    expect(statusesOf(await healthy.subscriber.acknowledged(), stuck)).toEqual(['NEW', 'PROCESSING', 'CONFIRMED']);
+    expect((await subscriptions.find(failing.subscription.id)).undelivered).toBe(2);
+
+    // Once the subscriber takes it, the retry delivers it, then the next change, in order.
+    await failing.subscriber.control({ failEventIds: [] });
+    await eventually(async () => statusesOf(await failing.subscriber.acknowledged(), stuck).length === 3, 60000, 'the retry and the held change');
+    expect(statusesOf(await failing.subscriber.acknowledged(), stuck)).toEqual(['NEW', 'PROCESSING', 'CONFIRMED']);
+    const position = (await subscriptions.find(failing.subscription.id)).position;
+    expect((await subscriptions.find(failing.subscription.id)).undelivered).toBe(0);
+    expect(position).toBe((await subscriptions.find(failing.subscription.id)).dispatched);
+  });
+
+  it('delivers everything in order to a subscriber that was down for a while', async () => {
+    const { subscriber, subscription, secret } = await subscribe('down for a while');
+    await subscriber.stop();
+    const payments = [uuid(0x3001), uuid(0x3002), uuid(0x3003)];
+    const statuses: PaymentStatus[] = ['NEW', 'PROCESSING', 'CONFIRMED'];
+    for (const [index, status] of statuses.entries()) {
+      await deliver(...payments.map((paymentId) => withdrawalEvent({ paymentId, status, createdAt: at(10 + index) })));
+    }
+    const failed = await eventually(async () => {
+      const rows = (await subscriptions.deliveries(subscription.id, { undelivered: true, limit: 50 })).filter((row) => row.last_error !== null);
+      return rows.length === payments.length && rows;
+    }, 30000, 'the failed first attempt of each payment');
+    // Only the first change of each payment is tried; the later ones wait behind it.
+    for (const row of failed) {
+      expect(row.status).toBe('NEW');
+      expect(row.last_error).toMatch(/^connection: /);
+    }
+
+    const back = await startSubscriber('back again', subscriber.port);
+    await back.control({ secrets: [secret] });
+    const acknowledged = await eventually(async () => {
+      const messages = await back.acknowledged();
+      return messages.length >= 9 && messages;
+    }, 90000, 'everything after the subscriber came back');
+    for (const paymentId of payments) expect(statusesOf(acknowledged, paymentId)).toEqual(statuses);
+    expect((await subscriptions.find(subscription.id)).undelivered).toBe(0);
+  });
+
+  it('signs with both secrets during a rotation, then with the new one only', async () => {
+    const { subscriber, subscription, secret: previous } = await subscribe('rotating');
+    const { secret: current } = await subscriptions.rotateSecret(subscription.id, 3600);
+    expect(current).toMatch(/^whsec_/);
+    expect(current).not.toBe(previous);
+    await subscriber.control({ secrets: [previous, current] });
+    const paymentId = uuid(0x4001);
+    await deliver(withdrawalEvent({ paymentId, status: 'NEW', createdAt: at(10) }));
+    const [during] = await eventually(async () => {
+      const messages = await subscriber.acknowledged();
+      return messages.length >= 1 && messages;
+    }, 30000, 'the change during the overlap');
+    expect(during.signatures).toBe(2);
+    expect(during.verifiedBy).toEqual([0, 1]);
+
+    await subscriptions.rotateSecret(subscription.id, 0);
+    const { secret: next } = await subscriptions.rotateSecret(subscription.id, 0);
+    await subscriber.control({ secrets: [previous, current, next] });
+    await deliver(withdrawalEvent({ paymentId, status: 'CONFIRMED', createdAt: at(11) }));
+    const after = await eventually(async () => {
+      const messages = await subscriber.acknowledged();
+      return messages.length >= 2 && messages[1];
+    }, 30000, 'the change after the overlap');
+    expect(after.signatures).toBe(1);
+    expect(after.verifiedBy).toEqual([2]);
+  });
+});
