@@ -102,7 +102,7 @@ async function receive(request: http.IncomingMessage, response: http.ServerRespo
 }
 
 const server = http.createServer((request, response) => {
-  const route = `${request.method} ${request.url}`;
+  const route = `${request.method} ${request.url?.split('?')[0]}`;
   const answer = (status: number, value?: unknown) =>
     response.writeHead(status, { 'content-type': 'application/json' }).end(value === undefined ? undefined : JSON.stringify(value));
   if (route === 'POST /hook') {

@@ -6,6 +6,9 @@ import { ReceivedMessage } from '../../testkit/pushSubscriber';
 import { Pool } from 'pg';
 import { eventually, startTestService, TestService } from '../support/testService';
 
+// Retries come after 5 to 10 s, then 10 to 20 s: tests that wait for them take longer than the default.
+jest.setTimeout(180_000);
+
 let service: TestService;
 let pool: Pool;
 let subscriptions: PushSubscriptions;
@@ -184,5 +187,66 @@ describe('push to subscribers', () => {
     }, 30000, 'the change after the overlap');
     expect(after.signatures).toBe(1);
     expect(after.verifiedBy).toEqual([2]);
+  });
+
+  it('marks a subscription failing once a change has failed for PUSH_FAILING_AFTER_HOURS, and active again when it is delivered', async () => {
+    const { subscriber, subscription } = await subscribe('failing for a day');
+    const refusedEventId = uuid(0x6f01);
+    await subscriber.control({ failEventIds: [refusedEventId] });
+    await deliver(withdrawalEvent({ id: refusedEventId, paymentId: uuid(0x6001), status: 'NEW', createdAt: at(10) }));
+    await eventually(async () => (await subscriptions.deliveries(subscription.id, { undelivered: true, limit: 1 }))[0]?.last_response_code === 500, 30000, 'the refused attempt');
+    // As if it had been failing for a day: its next attempt is due now.
+    await pool.query(
+      "UPDATE push_deliveries SET first_attempt_at = now() - interval '25 hours', next_attempt_at = now() WHERE subscription_id = $1",
+      [subscription.id],
+    );
+    const failing = await eventually(async () => {
+      const found = await subscriptions.find(subscription.id);
+      return found.state === 'failing' && found;
+    }, 30000, 'the failing state');
+    expect(failing.failing_since).not.toBeNull();
+    const metrics = await (await fetch(service.metricsUrl)).text();
+    expect(metrics).toContain(`upvest_push_subscription_failing{subscription="${subscription.id}"} 1`);
+    expect(Number(new RegExp(`upvest_push_oldest_undelivered_seconds\\{subscription="${subscription.id}"\\} ([0-9.e+]+)`).exec(metrics)?.[1])).toBeGreaterThan(0);
+
+    await subscriber.control({ failEventIds: [] });
+    await pool.query('UPDATE push_deliveries SET next_attempt_at = now() WHERE subscription_id = $1 AND delivered_at IS NULL', [subscription.id]);
+    const recovered = await eventually(async () => {
+      const found = await subscriptions.find(subscription.id);
+      return found.state === 'active' && found;
+    }, 30000, 'the active state');
+    expect(recovered).toMatchObject({ failing_since: null, undelivered: 0 });
+    expect(await (await fetch(service.metricsUrl)).text()).toContain(`upvest_push_subscription_failing{subscription="${subscription.id}"} 0`);
+  });
+
+  it('sends the changes since a time again, in order, with the same webhook-ids, on a replay', async () => {
+    const { subscriber, subscription } = await subscribe('replaying');
+    const paymentId = uuid(0x7001);
+    await deliver(withdrawalEvent({ paymentId, status: 'NEW', createdAt: at(10) }));
+    await deliver(withdrawalEvent({ paymentId, status: 'CONFIRMED', createdAt: at(11) }));
+    const first = await eventually(async () => {
+      const messages = await subscriber.acknowledged();
+      return messages.length >= 2 && messages;
+    }, 30000, 'the two changes');
+    const replayed = await subscriptions.replaySince(subscription.id, first[0].body.data.recorded_at as string);
+    expect(replayed.position).toBe(replayed.dispatched);
+    const again = await eventually(async () => {
+      const messages = await subscriber.acknowledged();
+      return messages.length >= 4 && messages;
+    }, 30000, 'the replayed changes');
+    expect(again.map((message) => message.webhookId)).toEqual([first[0].webhookId, first[1].webhookId, first[0].webhookId, first[1].webhookId]);
+    expect(statusesOf(again, paymentId)).toEqual(['NEW', 'CONFIRMED', 'NEW', 'CONFIRMED']);
+  });
+
+  it('sends nothing to a disabled subscription, and its changes once it is enabled again', async () => {
+    const { subscriber, subscription } = await subscribe('disabled a while');
+    await subscriptions.disable(subscription.id);
+    const paymentId = uuid(0x8001);
+    await deliver(withdrawalEvent({ paymentId, status: 'NEW', createdAt: at(10) }));
+    await eventually(async () => (await service.projectedEvents()) > 0 && (await pool.query('SELECT 1 FROM payment_status_history WHERE payment_id = $1', [paymentId])).rowCount === 1, 30000, 'the projection');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await subscriber.received()).count).toBe(0);
+    await subscriptions.enable(subscription.id);
+    await eventually(async () => statusesOf(await subscriber.acknowledged(), paymentId).length === 1, 30000, 'the change after enabling');
   });
 });

@@ -5,6 +5,9 @@ import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
 import { startTracing, Tracing } from '../../src/tracing/tracing';
 import { eventually, signedHeaders, startTestService, TestService } from '../support/testService';
 import { startUpvestClient } from '../support/upvestClientSetup';
+import { Pool } from 'pg';
+import { PushSubscriptions } from '../../src/push/PushSubscriptions';
+import { PushSubscriberProcess } from '../../testkit/PushSubscriberProcess';
 
 const REMITTANCE = 'rent for flat 4b, thanks Anna';
 
@@ -204,6 +207,34 @@ describe('tracing on', () => {
       expect(spans.flatMap(shownValues).filter((value) => value.includes(token))).toEqual([]);
     } finally {
       await setup.close();
+    }
+  });
+
+  it('sends a push with a client span whose context reaches the subscriber in traceparent, and no span holds the secret or the URL', async () => {
+    const harness = await startTestService({ PUSH_ALLOWED_TARGETS: '127.0.0.1', PUSH_POLL_INTERVAL_MS: '100' });
+    const subscriber = await PushSubscriberProcess.start('traced subscriber');
+    const pool = new Pool({ connectionString: harness.database.url, max: 1 });
+    try {
+      const url = `${subscriber.url}?token=in-the-url-4711`;
+      const { subscription, secret } = await new PushSubscriptions(pool).add({ url });
+      await subscriber.control({ secrets: [secret] });
+      expect((await harness.deliver(batchOf(withdrawalEvent({ paymentId: 'c3f0c2d4-3333-4b2a-9c3d-000000000009', status: 'NEW' })))).status).toBe(200);
+      const [message] = await eventually(async () => {
+        const acknowledged = await subscriber.acknowledged();
+        return acknowledged.length > 0 && acknowledged;
+      }, 20000, 'the push at the subscriber');
+      const spans = await spansWhen((finished) => finished.some((span) => span.name === 'push delivery'), 'the push delivery span');
+
+      const push = spans.find((span) => span.name === 'push delivery')!;
+      expect(push.kind).toBe(SpanKind.CLIENT);
+      expect(push.attributes).toMatchObject({ 'upvest.push.subscription': subscription.id, 'upvest.push.attempt': 1, 'http.response.status_code': 204 });
+      expect(message.traceparent).toBe(`00-${push.spanContext().traceId}-${push.spanContext().spanId}-01`);
+      const shown = spans.flatMap(shownValues);
+      expect(shown.filter((value) => value.includes(secret.slice(6)) || value.includes('4711'))).toEqual([]);
+    } finally {
+      await pool.end();
+      await subscriber.stop();
+      await harness.stop();
     }
   });
 });
