@@ -6,10 +6,26 @@ import { sendProblem, sendRetryLater } from '../http/problem';
 import { requestLoggerOf } from '../http/requestContext';
 import { IngestUnavailableError } from '../ingest/errors';
 import { Logger } from '../logging/logger';
-import { NotFoundError, OperationRefusedError, QuarantinedPayloadNotFoundError } from '../operations/errors';
-import { failedJobsQuery, jobId, parseInput, paymentTarget, quarantineId, quarantineQuery, retryFilterBody } from '../operations/operationInputs';
+import { QuarantinedPayloadNotFoundError } from '../operations/errors';
+import { NotFoundError, OperationRefusedError } from '../shared/CodedError';
+import {
+  deliveriesQuery,
+  failedJobsQuery,
+  jobId,
+  newSubscriptionBody,
+  parseInput,
+  paymentTarget,
+  quarantineId,
+  quarantineQuery,
+  replayBody,
+  retryFilterBody,
+  rotateSecretBody,
+  subscriptionChangesBody,
+  subscriptionId,
+} from '../operations/operationInputs';
 import { Operations } from '../operations/Operations';
 import { jsonText } from '../shared/jsonText';
+import { adminOpenApiDocument } from './adminOpenApiDocument';
 import { bullBoardRouter } from './bullBoardRouter';
 
 export interface AdminRouterOptions {
@@ -29,7 +45,7 @@ export interface AdminRouterOptions {
  */
 export function createAdminRouter(options: AdminRouterOptions): Router {
   const { logger } = options;
-  const { failedJobs, failedJobQuarantiner, quarantineStore, quarantineReprocessor, paymentReprojector } = options.operations;
+  const { failedJobs, failedJobQuarantiner, quarantineStore, quarantineReprocessor, paymentReprojector, subscriptions, subscriptionUrls } = options.operations;
   const router = Router();
 
   router.use(requireBearerToken(options.token));
@@ -101,6 +117,83 @@ export function createAdminRouter(options: AdminRouterOptions): Router {
     const payment = await paymentReprojector.reproject(target.kind, target.id);
     requestLoggerOf(response, logger).info('admin: payment re-projected', { kind: target.kind, paymentId: target.id });
     sendJson(response, 200, payment);
+  });
+
+  const subscriptionBody = express.json({ limit: '16kb' });
+  const newSubscription = newSubscriptionBody(subscriptionUrls);
+  const subscriptionChanges = subscriptionChangesBody(subscriptionUrls);
+
+  router.get('/openapi.json', (_request, response) => sendJson(response, 200, adminOpenApiDocument()));
+
+  router.post('/subscriptions', subscriptionBody, async (request, response) => {
+    const input = validInput(response, newSubscription, request.body ?? {});
+    if (input === undefined) return;
+    const added = await subscriptions.add(input);
+    requestLoggerOf(response, logger).info('admin: push subscription added', { subscriptionId: added.subscription.id });
+    sendJson(response, 201, added);
+  });
+
+  router.get('/subscriptions', async (_request, response) => {
+    sendJson(response, 200, { subscriptions: await subscriptions.list() });
+  });
+
+  router.get('/subscriptions/:id', async (request, response) => {
+    const id = validInput(response, subscriptionId, request.params.id);
+    if (id === undefined) return;
+    sendJson(response, 200, await subscriptions.find(id));
+  });
+
+  router.patch('/subscriptions/:id', subscriptionBody, async (request, response) => {
+    const id = validInput(response, subscriptionId, request.params.id);
+    const changes = id === undefined ? undefined : validInput(response, subscriptionChanges, request.body ?? {});
+    if (id === undefined || changes === undefined) return;
+    const updated = await subscriptions.update(id, changes);
+    requestLoggerOf(response, logger).info('admin: push subscription changed', { subscriptionId: id, changed: Object.keys(changes) });
+    sendJson(response, 200, updated);
+  });
+
+  for (const action of ['disable', 'enable'] as const) {
+    router.post(`/subscriptions/:id/${action}`, async (request, response) => {
+      const id = validInput(response, subscriptionId, request.params.id);
+      if (id === undefined) return;
+      const subscription = await subscriptions[action](id);
+      requestLoggerOf(response, logger).info(`admin: push subscription ${action}d`, { subscriptionId: id });
+      sendJson(response, 200, subscription);
+    });
+  }
+
+  router.delete('/subscriptions/:id', async (request, response) => {
+    const id = validInput(response, subscriptionId, request.params.id);
+    if (id === undefined) return;
+    await subscriptions.delete(id);
+    requestLoggerOf(response, logger).info('admin: push subscription deleted', { subscriptionId: id });
+    response.status(204).end();
+  });
+
+  router.post('/subscriptions/:id/rotate-secret', subscriptionBody, async (request, response) => {
+    const id = validInput(response, subscriptionId, request.params.id);
+    const input = id === undefined ? undefined : validInput(response, rotateSecretBody, request.body ?? {});
+    if (id === undefined || input === undefined) return;
+    const rotated = await subscriptions.rotateSecret(id, input.overlap_seconds);
+    // The secret itself is never logged.
+    requestLoggerOf(response, logger).info('admin: push subscription secret rotated', { subscriptionId: id, overlapSeconds: input.overlap_seconds });
+    sendJson(response, 200, rotated);
+  });
+
+  router.post('/subscriptions/:id/replay', subscriptionBody, async (request, response) => {
+    const id = validInput(response, subscriptionId, request.params.id);
+    const input = id === undefined ? undefined : validInput(response, replayBody, request.body ?? {});
+    if (id === undefined || input === undefined) return;
+    const subscription = 'position' in input ? await subscriptions.replayFrom(id, input.position) : await subscriptions.replaySince(id, input.since);
+    requestLoggerOf(response, logger).info('admin: push subscription replays', { subscriptionId: id, from: subscription.position });
+    sendJson(response, 200, subscription);
+  });
+
+  router.get('/subscriptions/:id/deliveries', async (request, response) => {
+    const id = validInput(response, subscriptionId, request.params.id);
+    const query = id === undefined ? undefined : validInput(response, deliveriesQuery, request.query);
+    if (id === undefined || query === undefined) return;
+    sendJson(response, 200, { deliveries: await subscriptions.deliveries(id, query), limit: query.limit });
   });
 
   router.use(adminErrors);

@@ -13,6 +13,14 @@ export const CLI_OPTIONS = {
   limit: { type: 'string' },
   offset: { type: 'string' },
   json: { type: 'boolean', default: false },
+  description: { type: 'string' },
+  kinds: { type: 'string' },
+  statuses: { type: 'string' },
+  'all-kinds': { type: 'boolean', default: false },
+  'all-statuses': { type: 'boolean', default: false },
+  overlap: { type: 'string' },
+  'from-position': { type: 'string' },
+  undelivered: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -1,7 +1,7 @@
 import { Config, loadConfig } from '../config/config';
 import { ConfigError } from '../config/errors';
 import { Logger } from '../logging/logger';
-import { NotFoundError, OperationRefusedError } from '../operations/errors';
+import { NotFoundError, OperationRefusedError } from '../shared/CodedError';
 import { OpenResources } from '../wiring/OpenResources';
 import { backfillCommand } from './backfillCommand';
 import { CliCommand } from './CliCommand';
@@ -11,6 +11,7 @@ import { parseCommandLine, usageError } from './commandLine';
 import { jobsCommand } from './jobsCommand';
 import { paymentsCommand } from './paymentsCommand';
 import { quarantineCommand } from './quarantineCommand';
+import { subscriptionsCommand } from './subscriptionsCommand';
 import { UsageError } from './errors';
 import { webhooksCommand } from './webhooksCommand';
 
@@ -50,14 +51,29 @@ Commands:
   payments reproject <withdrawals|direct-debits> <id>
       Rebuilds the payment's row from its events in webhook_events and prints it as JSON.
 
+  subscriptions add --url URL [--description TEXT] [--kinds WITHDRAWAL,DIRECT_DEBIT]
+                    [--statuses CONFIRMED,CANCELLED] [--json]
+      Subscribes URL to the status changes (docs/push.md) from now on; prints the signing secret once.
+  subscriptions list [--json]
+  subscriptions show <id> [--json]
+  subscriptions update <id> [--url URL] [--description TEXT] [--kinds K,… | --all-kinds]
+                       [--statuses S,… | --all-statuses] [--json]
+  subscriptions disable <id> | enable <id> | delete <id>
+  subscriptions rotate-secret <id> [--overlap 24h] [--json]
+      A new secret; the previous one signs too for the overlap (default 24h). Prints it once.
+  subscriptions replay <id> (--from-position T.ID | --since RFC3339) [--json]
+      Sends every matching change after the position, or since the time, again.
+  subscriptions deliveries <id> [--undelivered] [--limit 50] [--json]
+      The changes sent to it, newest first: attempts, last response code and error, next attempt.
+
 Reads the same environment variables as the service. webhooks and backfill need the Upvest API
 credentials: UPVEST_BASE_URL, UPVEST_CLIENT_ID, UPVEST_CLIENT_SECRET, UPVEST_SIGNING_KEY(_FILE),
-UPVEST_SIGNING_KEY_ID. backfill, quarantine and payments use DATABASE_URL; jobs and
+UPVEST_SIGNING_KEY_ID. backfill, quarantine, payments and subscriptions use DATABASE_URL; jobs and
 quarantine reprocess use DATABASE_URL, REDIS_URL and REDIS_PREFIX.
 
 Exit codes: 0 success, 1 the operation failed (the API, the database or Redis failed, or the job
-is not failed), 2 bad usage or configuration, 3 no such webhook, job, quarantined payload or
-payment events.`;
+is not failed), 2 bad usage or configuration, 3 no such webhook, job, quarantined payload,
+payment events or subscription.`;
 
 const COMMANDS: Record<string, CliCommand> = {
   webhooks: webhooksCommand,
@@ -65,6 +81,7 @@ const COMMANDS: Record<string, CliCommand> = {
   jobs: jobsCommand,
   quarantine: quarantineCommand,
   payments: paymentsCommand,
+  subscriptions: subscriptionsCommand,
 };
 
 /**

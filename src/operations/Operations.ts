@@ -1,3 +1,5 @@
+import { PushSubscriptions } from '../push/PushSubscriptions';
+import { SubscriptionUrlPolicy } from '../push/SubscriptionUrlPolicy';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { FailedJobQuarantiner } from './FailedJobQuarantiner';
 import { FailedJobs } from './FailedJobs';
@@ -19,4 +21,8 @@ export interface Operations {
   quarantineReprocessor: QuarantineReprocessor;
   /** Rebuilds a payment's row from its events. */
   paymentReprojector: PaymentReprojector;
+  /** Push subscriptions: add, change, rotate the secret, replay, and their deliveries. */
+  subscriptions: PushSubscriptions;
+  /** Which URLs a subscription may be given. */
+  subscriptionUrls: SubscriptionUrlPolicy;
 }

@@ -1,11 +1,8 @@
-import { CodedError } from '../shared/CodedError';
+import { NotFoundError, OperationRefusedError } from '../shared/CodedError';
 
 // The errors of the operations, each with a stable `code`. The admin API answers a NotFoundError
 // with 404 and an OperationRefusedError with 409; the CLI exits 3 and 1. The message is what both
 // show the operator.
-
-/** What an operation was asked to act on does not exist. */
-export abstract class NotFoundError extends CodedError {}
 
 export class JobNotFoundError extends NotFoundError {
   readonly code = 'job_not_found';
@@ -31,12 +28,6 @@ export class PaymentEventsNotFoundError extends NotFoundError {
   constructor(kind: string, id: string) {
     super(`No events of ${kind} ${id} in webhook_events; nothing rebuilt.`);
   }
-}
-
-/** The operation does not apply to its target as the target stands now; nothing was changed. */
-export abstract class OperationRefusedError extends CodedError {
-  /** The refusal in a few words, e.g. the title of a problem answer. */
-  abstract readonly title: string;
 }
 
 export class JobNotFailedError extends OperationRefusedError {

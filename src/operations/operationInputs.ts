@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { PaymentKind } from '../events/upvestEvents';
+import { canonicalTimestamp } from '../events/timestamps';
+import { PAYMENT_KINDS, PAYMENT_STATUSES, PaymentKind } from '../events/upvestEvents';
+import { SubscriptionUrlPolicy } from '../push/SubscriptionUrlPolicy';
 import { PAYMENT_RESOURCES, PaymentResource } from '../readApi/paymentResources';
 import { describeZodIssues } from '../shared/describeZodIssues';
 
@@ -36,6 +38,61 @@ export const paymentTarget = z.object({
     .transform((path): PaymentKind => (PAYMENT_RESOURCES.find((resource) => resource.path === path) as PaymentResource).kind),
   // Any 8-4-4-4-12 hex id: the provider's ids are not all RFC 4122 uuids.
   id: z.guid('must be a payment id (a uuid)'),
+});
+
+export const subscriptionId = z.guid('must be a subscription id (a uuid)');
+
+const MAX_OVERLAP_SECONDS = 30 * 24 * 3600;
+
+/** The URL, which the policy must let through: https in production, no internal address unless allowed. */
+const subscriptionUrl = (urls: SubscriptionUrlPolicy) =>
+  z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .max(2048)
+    .superRefine((text, context) => {
+      const refusal = urls.refusalOf(new URL(text));
+      if (refusal !== undefined) context.addIssue({ code: 'custom', message: refusal.error });
+    });
+
+// Null (or left out when adding): every kind, every status.
+const subscriptionFilters = {
+  payment_kinds: z.array(z.enum(PAYMENT_KINDS)).min(1).nullable().optional(),
+  statuses: z.array(z.enum(PAYMENT_STATUSES)).min(1).nullable().optional(),
+};
+
+const description = z.string().max(500);
+
+export const newSubscriptionBody = (urls: SubscriptionUrlPolicy) =>
+  z.strictObject({ url: subscriptionUrl(urls), description: description.optional(), ...subscriptionFilters });
+
+export const subscriptionChangesBody = (urls: SubscriptionUrlPolicy) =>
+  z
+    .strictObject({ url: subscriptionUrl(urls).optional(), description: description.optional(), ...subscriptionFilters })
+    .refine((changes) => Object.keys(changes).length > 0, 'name at least one of url, description, payment_kinds, statuses');
+
+export const rotateSecretBody = z.strictObject({
+  overlap_seconds: z.coerce.number().int().min(0).max(MAX_OVERLAP_SECONDS).default(24 * 3600),
+});
+
+/** From a position shown by the subscription (`<transaction>.<id>`), or from the first change recorded at or after a time. */
+export const replayBody = z.union([
+  z.strictObject({
+    position: z
+      .string()
+      .regex(/^[0-9]{1,20}\.[0-9]{1,19}$/, 'must be a position as a subscription shows it (<transaction>.<id>)')
+      .transform((position) => {
+        const [transaction, id] = position.split('.');
+        return { transaction, id };
+      }),
+  }),
+  z.strictObject({
+    since: z.string().transform((value, context) => canonicalTimestamp(value) ?? (context.addIssue('must be an RFC 3339 date-time'), z.NEVER)),
+  }),
+]);
+
+export const deliveriesQuery = z.object({
+  undelivered: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  limit: page.limit,
 });
 
 /** The parsed value, or one line naming every problem. */

@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { Socket } from 'node:net';
 import { oneLine } from '../shared/oneLine';
-import { checkedLookup, checkTargetHost, TargetAllowList } from './targetAddresses';
+import { SubscriptionUrlPolicy, UrlRefusal } from './SubscriptionUrlPolicy';
+import { checkedLookup } from './targetAddresses';
 
 /** Why an attempt failed: the `reason` label of upvest_push_failures_total. */
 export const FAILURE_REASONS = ['status_3xx', 'status_4xx', 'status_5xx', 'timeout', 'connection', 'refused_target', 'insecure_url'] as const;
@@ -14,9 +15,7 @@ export type AttemptResult =
   | { delivered: false; responseCode: number | null; reason: FailureReason; error: string };
 
 export interface EndpointOptions {
-  allowedTargets: TargetAllowList;
-  /** `http://` is allowed (outside production, or with PUSH_ALLOW_HTTP). */
-  allowHttp: boolean;
+  urls: SubscriptionUrlPolicy;
   connectTimeoutMs: number;
   /** The whole attempt, from connecting to the end of the answer. */
   timeoutMs: number;
@@ -39,7 +38,7 @@ const USER_AGENT = 'upvest-webhook-receiver (Standard Webhooks)';
 export class SubscriberEndpoint {
   private readonly url: URL;
   private readonly agent: http.Agent;
-  private readonly refusal: { reason: FailureReason; error: string } | undefined;
+  private readonly refusal: UrlRefusal | undefined;
 
   constructor(
     url: string,
@@ -47,9 +46,9 @@ export class SubscriberEndpoint {
   ) {
     this.url = new URL(url);
     const secure = this.url.protocol === 'https:';
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, lookup: checkedLookup(options.allowedTargets) };
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, lookup: checkedLookup(options.urls.allowedTargets) };
     this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.refusal = this.refusalOf(secure);
+    this.refusal = options.urls.refusalOf(this.url);
   }
 
   /** POSTs the message; never throws. */
@@ -105,16 +104,6 @@ export class SubscriberEndpoint {
   /** Closes the kept connections. */
   close(): void {
     this.agent.destroy();
-  }
-
-  private refusalOf(secure: boolean): { reason: FailureReason; error: string } | undefined {
-    if (!secure && !this.options.allowHttp) return { reason: 'insecure_url', error: 'http:// is not allowed in production (PUSH_ALLOW_HTTP)' };
-    try {
-      checkTargetHost(this.url.hostname, this.options.allowedTargets);
-      return undefined;
-    } catch (error) {
-      return { reason: 'refused_target', error: (error as Error).message };
-    }
   }
 
   /** A new connection that is not made within the connect timeout ends the attempt. */

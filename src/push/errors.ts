@@ -1,4 +1,4 @@
-import { CodedError } from '../shared/CodedError';
+import { CodedError, NotFoundError } from '../shared/CodedError';
 
 // The errors of the push, each with a stable `code`.
 
@@ -32,10 +32,10 @@ export class InvalidAllowListError extends CodedError {
   }
 }
 
-export class SubscriptionNotFoundError extends CodedError {
+export class SubscriptionNotFoundError extends NotFoundError {
   readonly code = 'subscription_not_found';
 
   constructor(readonly id: string) {
-    super(`No subscription ${id}.`);
+    super(`No subscription with id ${id}.`);
   }
 }

@@ -6,7 +6,7 @@ const SECRET_BYTES = 32;
 const MIN_KEY_BYTES = 24;
 const MAX_KEY_BYTES = 64;
 
-export type StandardWebhookHeaders = Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>;
+type StandardWebhookHeaders = Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>;
 
 /** A new secret in the Standard Webhooks form: `whsec_` and the base64 of 32 random bytes. */
 export function generateSigningSecret(): string {

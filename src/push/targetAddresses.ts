@@ -28,11 +28,30 @@ const refusedLists = REFUSED_RANGES.map(([range, family, prefix, name]) => {
   return { list, name };
 });
 
-/** An IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address. */
+/** The 16 bytes of an IPv6 address (one that isIP() accepts), a trailing dotted IPv4 part included. */
+function ipv6Bytes(address: string): number[] {
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  const hex = dotted === null ? address : `${address.slice(0, dotted.index)}${((+dotted[1] << 8) | +dotted[2]).toString(16)}:${((+dotted[3] << 8) | +dotted[4]).toString(16)}`;
+  const [head, tail] = hex.split('::');
+  const words = (part: string | undefined) => (part === undefined || part === '' ? [] : part.split(':').map((word) => parseInt(word, 16)));
+  const [before, after] = [words(head), words(tail)];
+  const all = tail === undefined ? before : [...before, ...new Array(8 - before.length - after.length).fill(0), ...after];
+  return all.flatMap((word) => [word >> 8, word & 0xff]);
+}
+
+// IPv6 prefixes of 96 bits that carry an IPv4 address in their last 32: IPv4-mapped (::ffff:0:0/96)
+// and NAT64 (64:ff9b::/96), where a gateway would connect to that IPv4 address.
+const IPV4_CARRIERS = [
+  [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff],
+  [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0],
+];
+
+/** An IPv6 address that carries an IPv4 address (::ffff:10.0.0.1, 64:ff9b::a9fe:a9fe) is judged as that IPv4 address. */
 function plainAddress(address: string): { address: string; family: Family } {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped !== null) return { address: mapped[1], family: 'ipv4' };
-  return { address, family: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
+  if (isIP(address) !== 6) return { address, family: 'ipv4' };
+  const bytes = ipv6Bytes(address);
+  const carried = IPV4_CARRIERS.some((prefix) => prefix.every((byte, index) => bytes[index] === byte));
+  return carried ? { address: bytes.slice(12).join('.'), family: 'ipv4' } : { address, family: 'ipv6' };
 }
 
 /** The name of the refused range the address is in, or undefined for an address on the internet. */
@@ -94,6 +113,11 @@ export function checkedLookup(allowed: TargetAllowList, resolve: Resolve = dns.l
         for (const { address } of addresses) checkTargetAddress(address, allowed);
       } catch (refusal) {
         return callback(refusal as NodeJS.ErrnoException, options.all === true ? [] : '', 4);
+      }
+      // dns.lookup reports ENOTFOUND rather than an empty answer, but a resolver given in its place may not.
+      if (addresses.length === 0) {
+        const notFound: NodeJS.ErrnoException = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+        return callback(notFound, options.all === true ? [] : '', 4);
       }
       if (options.all === true) return (callback as unknown as (error: null, addresses: dns.LookupAddress[]) => void)(null, addresses);
       const [first] = addresses;

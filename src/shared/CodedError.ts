@@ -11,3 +11,15 @@ export abstract class CodedError extends Error {
     this.name = new.target.name;
   }
 }
+
+// Two kinds that an operator's request can fail with, whichever module raises them: the admin API
+// answers a NotFoundError with 404 and an OperationRefusedError with 409; the CLI exits 3 and 1.
+
+/** What an operation was asked to act on does not exist. */
+export abstract class NotFoundError extends CodedError {}
+
+/** The operation does not apply to its target as the target stands now; nothing was changed. */
+export abstract class OperationRefusedError extends CodedError {
+  /** The refusal in a few words, e.g. the title of a problem answer. */
+  abstract readonly title: string;
+}

@@ -12,6 +12,8 @@ import { QuarantineReprocessor } from '../operations/QuarantineReprocessor';
 import { ProjectionStore } from '../projection/ProjectionStore';
 import { QuarantineStore } from '../quarantine/QuarantineStore';
 import { ProjectionJobs } from '../queue/ProjectionJobs';
+import { PushSubscriptions } from '../push/PushSubscriptions';
+import { SubscriptionUrlPolicy } from '../push/SubscriptionUrlPolicy';
 import { PaymentReader } from '../readApi/PaymentReader';
 import { openReconciliationQueue } from './infrastructure';
 import { OpenResources } from './OpenResources';
@@ -22,12 +24,14 @@ export interface AdminSetup {
   events: ProjectionJobs;
   /** The receive use case, for quarantine reprocessing. */
   receiver: DeliveryReceiver;
+  /** Which URLs a push subscription may be given. */
+  subscriptionUrls: SubscriptionUrlPolicy;
   resources: OpenResources;
 }
 
 /** The admin API behind ADMIN_TOKEN (`token`): every operation, and bull-board over the events and reconciliation queues. */
 export function wireAdminRouter(token: string, redis: Config['redis'], logger: Logger, setup: AdminSetup): Router {
-  const { database, events, receiver, resources } = setup;
+  const { database, events, receiver, resources, subscriptionUrls } = setup;
   const inbox = new OperatorInbox(database.pool);
   const quarantineStore = new QuarantineStore(database.prisma);
   const operations = {
@@ -36,6 +40,8 @@ export function wireAdminRouter(token: string, redis: Config['redis'], logger: L
     quarantineStore,
     quarantineReprocessor: new QuarantineReprocessor(quarantineStore, receiver),
     paymentReprojector: new PaymentReprojector(new ProjectionStore(database.prisma), new PaymentReader(database.prisma)),
+    subscriptions: new PushSubscriptions(database.pool),
+    subscriptionUrls,
   };
   // bull-board only reads the reconciliation queue and retries its runs: the events queue's connection serves.
   const reconciliationQueue = openReconciliationQueue(redis, events.connection, resources, logger);

@@ -6,6 +6,7 @@ import { Logger } from '../logging/logger';
 import { openDeliveryReceiver } from './deliveryReceiver';
 import { ServiceInfrastructure } from './serviceInfrastructure';
 import { openVerificationKeys } from './verificationKeys';
+import { subscriptionUrlPolicyOf } from './subscriptionUrlPolicy';
 
 /** What the api role adds to the service's HTTP app. */
 export interface ApiRole {
@@ -36,7 +37,7 @@ export async function wireApi(config: Config, logger: Logger, infrastructure: Se
   // Their modules (bull-board, the operations, the read API, Prisma) are loaded only where a token turns them on.
   if (config.adminToken !== undefined) {
     const { wireAdminRouter } = await import('./adminRouter');
-    routers.push(['/admin', wireAdminRouter(config.adminToken, config.redis, logger, { database, events, receiver, resources })]);
+    routers.push(['/admin', wireAdminRouter(config.adminToken, config.redis, logger, { database, events, receiver, resources, subscriptionUrls: subscriptionUrlPolicyOf(config) })]);
   }
   if (config.readApiToken !== undefined) {
     const { wireReadApiRouter } = await import('./readApiRouter');

@@ -8,6 +8,7 @@ import { PushDispatchStore } from '../push/PushDispatchStore';
 import { PushMetrics } from '../push/pushMetrics';
 import { SubscriberEndpoint } from '../push/SubscriberEndpoint';
 import { SubscriptionLane } from '../push/SubscriptionLane';
+import { subscriptionUrlPolicyOf } from './subscriptionUrlPolicy';
 
 /** The push, started: stop() lets the attempts in flight end and records them. */
 export interface PushDelivery {
@@ -21,14 +22,13 @@ export interface PushDelivery {
  */
 export async function startPushDelivery(config: Config, logger: Logger, database: Database, metrics: PushMetrics): Promise<PushDelivery> {
   const { push } = config;
-  const allowHttp = config.environment !== 'production' || push.allowHttp;
+  const urls = subscriptionUrlPolicyOf(config);
   const deliveryStore = new PushDeliveryStore(database.pool);
   const newLane = (subscription: { id: string; url: string }) =>
     new SubscriptionLane(
       subscription.id,
       new SubscriberEndpoint(subscription.url, {
-        allowedTargets: push.allowedTargets,
-        allowHttp,
+        urls,
         connectTimeoutMs: push.connectTimeoutMs,
         timeoutMs: push.timeoutMs,
         maxSockets: push.concurrencyPerSubscription,

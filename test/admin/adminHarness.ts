@@ -9,6 +9,7 @@ import { wireAdminRouter } from '../../src/wiring/adminRouter';
 import { openDeliveryReceiver } from '../../src/wiring/deliveryReceiver';
 import { COMMAND_POOL_SIZE, openDatabase, openReadyEventsQueue } from '../../src/wiring/infrastructure';
 import { OpenResources } from '../../src/wiring/OpenResources';
+import { subscriptionUrlPolicyOf } from '../../src/wiring/subscriptionUrlPolicy';
 import { batchOf, ProviderEvent, withdrawalEvent } from '../../testkit/paymentEvents';
 import { refuseAmount666 } from '../support/refusedAmount';
 import { eventually, startTestService, TestService } from '../support/testService';
@@ -43,7 +44,7 @@ export async function startAdminHarness(): Promise<AdminHarness> {
   const receiver = openDeliveryReceiver({ pool: database.pool, events, timeoutMs: config.ingest.timeoutMs, resources, logger });
   const eventsQueue = events.queue;
   const app = express();
-  app.use('/admin', wireAdminRouter(ADMIN_TOKEN, config.redis, logger, { database, events, receiver, resources }));
+  app.use('/admin', wireAdminRouter(ADMIN_TOKEN, config.redis, logger, { database, events, receiver, resources, subscriptionUrls: subscriptionUrlPolicyOf(config) }));
   const failLoudly: ErrorRequestHandler = (error, _request, response, _next) => {
     response.status(500).json({ error: String(error?.stack ?? error) });
   };

@@ -1,11 +1,13 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { AttemptResult, EndpointOptions, SubscriberEndpoint } from '../../src/push/SubscriberEndpoint';
+import { SubscriptionUrlPolicy } from '../../src/push/SubscriptionUrlPolicy';
 import { TargetAllowList } from '../../src/push/targetAddresses';
 
+const urlsWith = (allowHttp: boolean, allowed: string[]) => new SubscriptionUrlPolicy(allowHttp, new TargetAllowList(allowed));
+
 const OPTIONS: EndpointOptions = {
-  allowedTargets: new TargetAllowList(['127.0.0.1']),
-  allowHttp: true,
+  urls: urlsWith(true, ['127.0.0.1']),
   connectTimeoutMs: 2000,
   timeoutMs: 1000,
   maxSockets: 4,
@@ -89,8 +91,8 @@ describe('SubscriberEndpoint', () => {
 
   it('refuses http:// where only https is allowed, and internal addresses not allowed, without connecting', async () => {
     const before = seen.length;
-    expect(await post('/hook', { allowHttp: false })).toMatchObject({ delivered: false, reason: 'insecure_url' });
-    expect(await post('/hook', { allowedTargets: new TargetAllowList([]) })).toMatchObject({ delivered: false, reason: 'refused_target' });
+    expect(await post('/hook', { urls: urlsWith(false, ['127.0.0.1']) })).toMatchObject({ delivered: false, reason: 'insecure_url' });
+    expect(await post('/hook', { urls: urlsWith(true, []) })).toMatchObject({ delivered: false, reason: 'refused_target' });
     const metadata = new SubscriberEndpoint('https://169.254.169.254/latest/meta-data/', OPTIONS);
     expect(await metadata.post({}, '{}')).toMatchObject({ delivered: false, reason: 'refused_target' });
     metadata.close();

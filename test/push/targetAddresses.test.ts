@@ -2,7 +2,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { InvalidAllowListError, RefusedTargetError } from '../../src/push/errors';
-import { checkedLookup, checkTargetHost, refusedRangeOf, TargetAllowList } from '../../src/push/targetAddresses';
+import { checkedLookup, checkTargetAddress, checkTargetHost, refusedRangeOf, TargetAllowList } from '../../src/push/targetAddresses';
 
 const NOTHING_ALLOWED = new TargetAllowList([]);
 
@@ -22,11 +22,14 @@ describe('refusedRangeOf', () => {
     ['fd00::1', 'private'],
     ['::ffff:10.0.0.1', 'private'],
     ['::ffff:169.254.169.254', 'link-local'],
+    ['::ffff:a9fe:a9fe', 'link-local'],
+    ['64:ff9b::a9fe:a9fe', 'link-local'],
+    ['64:ff9b::10.0.0.1', 'private'],
   ])('refuses %s (%s)', (address, range) => {
     expect(refusedRangeOf(address)).toBe(range);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '2606:4700::1', '172.32.0.1'])('lets %s through', (address) => {
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700::1', '172.32.0.1', '64:ff9b::5db8:d822', '2001:db8::a9fe:a9fe'])('lets %s through', (address) => {
     expect(refusedRangeOf(address)).toBeUndefined();
   });
 });
@@ -44,6 +47,23 @@ describe('TargetAllowList', () => {
 
   it.each(['localhost', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '10.0.0.1/a'])('refuses the entry %s', (entry) => {
     expect(() => new TargetAllowList([entry])).toThrow(InvalidAllowListError);
+  });
+});
+
+describe('checkTargetAddress', () => {
+  it('refuses an address in a refused range, naming it and the range, unless the allow-list names it', () => {
+    let error: unknown;
+    try {
+      checkTargetAddress('10.0.0.1', NOTHING_ALLOWED);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(RefusedTargetError);
+    expect(error).toMatchObject({ code: 'refused_target', address: '10.0.0.1', range: 'private' });
+    expect((error as Error).message).toBe('refused target 10.0.0.1: private address; name it in PUSH_ALLOWED_TARGETS to allow it');
+    const allowed = new TargetAllowList(['127.0.0.1', '10.0.0.0/8']);
+    for (const address of ['127.0.0.1', '10.0.0.1', '10.255.1.2', '93.184.216.34']) expect(() => checkTargetAddress(address, allowed)).not.toThrow();
+    expect(() => checkTargetAddress('192.168.1.1', allowed)).toThrow(RefusedTargetError);
   });
 });
 
@@ -74,6 +94,11 @@ describe('checkedLookup', () => {
       expect(error).toBeInstanceOf(RefusedTargetError);
       expect((error as RefusedTargetError).code).toBe('refused_target');
     }
+  });
+
+  it('answers ENOTFOUND when the resolver finds no address', async () => {
+    const lookup = checkedLookup(NOTHING_ALLOWED, resolvingTo());
+    for (const all of [true, false]) expect((await lookUp(lookup, all)).error).toMatchObject({ code: 'ENOTFOUND' });
   });
 
   it('answers with the addresses of a name on the internet, one or all as asked', async () => {

@@ -1,0 +1,152 @@
+import {
+  deliveriesQuery,
+  newSubscriptionBody,
+  replayBody,
+  rotateSecretBody,
+  subscriptionChangesBody,
+  subscriptionId,
+} from '../operations/operationInputs';
+import { PushSubscriptions } from '../push/PushSubscriptions';
+import { SubscriptionView } from '../push/subscription';
+import { SubscriptionUrlPolicy } from '../push/SubscriptionUrlPolicy';
+import { jsonText } from '../shared/jsonText';
+import { COMMAND_POOL_SIZE, migrateIfConfigured, openDatabase } from '../wiring/infrastructure';
+import { subscriptionUrlPolicyOf } from '../wiring/subscriptionUrlPolicy';
+import { cliCommand, CommandSetup } from './CliCommand';
+import { CliValues } from './cliOptions';
+import { CliIo, EXIT } from './CliIo';
+import { formatTable } from './formatTable';
+import { parsedOrUsage, singleArgument } from './arguments';
+import { UsageError } from './errors';
+
+interface SubscriptionOperations {
+  subscriptions: PushSubscriptions;
+  urls: SubscriptionUrlPolicy;
+}
+
+/** What the subscriptions commands use: the migrated database only. */
+async function wireSubscriptions({ config, logger, resources }: CommandSetup): Promise<SubscriptionOperations> {
+  await migrateIfConfigured(config.database, logger);
+  const { pool } = openDatabase(config.database.url, COMMAND_POOL_SIZE, resources);
+  return { subscriptions: new PushSubscriptions(pool), urls: subscriptionUrlPolicyOf(config) };
+}
+
+/** `subscriptions add|list|show|update|disable|enable|delete|rotate-secret|replay|deliveries`: the push's subscribers. */
+export const subscriptionsCommand = cliCommand(wireSubscriptions, async ({ subcommand, args, values, io, operations }) => {
+  const command = `subscriptions ${subcommand ?? ''}`.trim();
+  const id = () => parsedOrUsage(subscriptionId, singleArgument(args, command, 'subscription id'), 'id');
+  const show = (subscription: SubscriptionView) => io.out(values.json ? jsonText(subscription, 2) : describe(subscription));
+  switch (subcommand) {
+    case 'add': {
+      const { subscriptions, urls } = await operations();
+      const input = parsedOrUsage(newSubscriptionBody(urls), { url: values.url, description: values.description, ...filtersOf(values) }, command);
+      const added = await subscriptions.add(input);
+      showWithSecret(added, values, io);
+      return EXIT.ok;
+    }
+    case 'list': {
+      const rows = await (await operations()).subscriptions.list();
+      if (values.json) io.out(jsonText(rows, 2));
+      else io.out(`${formatTable(['ID', 'STATE', 'UNDELIVERED', 'POSITION', 'URL'], rows.map((row) => [row.id, row.state, String(row.undelivered), row.position, row.url]))}\n${rows.length} subscription(s)`);
+      return EXIT.ok;
+    }
+    case 'show': {
+      const subscriptionOf = id();
+      const { subscriptions } = await operations();
+      show(await subscriptions.find(subscriptionOf));
+      return EXIT.ok;
+    }
+    case 'update': {
+      const subscriptionOf = id();
+      const { subscriptions, urls } = await operations();
+      const changes = parsedOrUsage(subscriptionChangesBody(urls), withoutUndefined({ url: values.url, description: values.description, ...filtersOf(values) }), command);
+      show(await subscriptions.update(subscriptionOf, changes));
+      return EXIT.ok;
+    }
+    case 'disable':
+    case 'enable': {
+      const subscriptionOf = id();
+      show(await (await operations()).subscriptions[subcommand](subscriptionOf));
+      return EXIT.ok;
+    }
+    case 'delete': {
+      const subscriptionOf = id();
+      await (await operations()).subscriptions.delete(subscriptionOf);
+      io.out(`subscription ${subscriptionOf} deleted`);
+      return EXIT.ok;
+    }
+    case 'rotate-secret': {
+      const subscriptionOf = id();
+      const input = parsedOrUsage(rotateSecretBody, withoutUndefined({ overlap_seconds: values.overlap === undefined ? undefined : secondsOf(values.overlap) }), command);
+      showWithSecret(await (await operations()).subscriptions.rotateSecret(subscriptionOf, input.overlap_seconds), values, io);
+      return EXIT.ok;
+    }
+    case 'replay': {
+      const subscriptionOf = id();
+      const from = parsedOrUsage(replayBody, withoutUndefined({ position: values['from-position'], since: values.since }), `${command} (--from-position T.ID or --since DATE)`);
+      const { subscriptions } = await operations();
+      show('position' in from ? await subscriptions.replayFrom(subscriptionOf, from.position) : await subscriptions.replaySince(subscriptionOf, from.since));
+      return EXIT.ok;
+    }
+    case 'deliveries': {
+      const subscriptionOf = id();
+      const query = parsedOrUsage(deliveriesQuery, withoutUndefined({ undelivered: String(values.undelivered), limit: values.limit }), command);
+      const rows = await (await operations()).subscriptions.deliveries(subscriptionOf, query);
+      if (values.json) io.out(jsonText(rows, 2));
+      else {
+        const cells = rows.map((row) => [
+          row.event_id,
+          `${row.payment_kind} ${row.status}`,
+          String(row.attempts),
+          row.delivered_at ?? `next ${row.next_attempt_at ?? '-'}`,
+          row.last_response_code === null ? '-' : String(row.last_response_code),
+          row.last_error ?? '',
+        ]);
+        io.out(`${formatTable(['WEBHOOK-ID', 'CHANGE', 'ATTEMPTS', 'DELIVERED', 'CODE', 'LAST ERROR'], cells)}\n${rows.length} delivery(ies)`);
+      }
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError(`unknown subscriptions command: ${subcommand ?? '(none)'}`);
+  }
+});
+
+/** --kinds/--statuses as lists, --all-kinds/--all-statuses as null (every one); left out when not given. */
+function filtersOf(values: CliValues): { payment_kinds?: string[] | null; statuses?: string[] | null } {
+  const list = (text: string | undefined, all: boolean | undefined) => (all ? null : text?.split(',').map((entry) => entry.trim().toUpperCase()));
+  return withoutUndefined({ payment_kinds: list(values.kinds, values['all-kinds']), statuses: list(values.statuses, values['all-statuses']) });
+}
+
+function withoutUndefined<T extends Record<string, unknown>>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** --overlap as 3600, 3600s, 90m, 24h or 7d. */
+function secondsOf(text: string): number {
+  const match = /^([0-9]{1,7})([smhd]?)$/.exec(text);
+  if (match === null) throw new UsageError(`--overlap must look like 24h, 90m, 3600s or 7d, not ${text}`);
+  return Number(match[1]) * UNIT_SECONDS[match[2] || 's'];
+}
+
+function showWithSecret(result: { subscription: SubscriptionView; secret: string }, values: CliValues, io: CliIo): void {
+  if (values.json) {
+    io.out(jsonText(result, 2));
+    return;
+  }
+  io.out(`${describe(result.subscription)}\n\nsigning secret (shown only this once): ${result.secret}`);
+}
+
+function describe(subscription: SubscriptionView): string {
+  const filter = (values: string[] | null) => (values === null ? 'all' : values.join(','));
+  return [
+    `${subscription.id}  ${subscription.state}${subscription.failing_since === null ? '' : ` since ${subscription.failing_since}`}`,
+    `  url:         ${subscription.url}`,
+    `  description: ${subscription.description || '-'}`,
+    `  kinds:       ${filter(subscription.payment_kinds)}   statuses: ${filter(subscription.statuses)}`,
+    `  position:    ${subscription.position} (dispatched ${subscription.dispatched})`,
+    `  undelivered: ${subscription.undelivered}${subscription.oldest_undelivered_recorded_at === null ? '' : `, oldest recorded ${subscription.oldest_undelivered_recorded_at}`}`,
+    ...(subscription.previous_secret_expires_at === null ? [] : [`  previous secret signs until ${subscription.previous_secret_expires_at}`]),
+  ].join('\n');
+}
