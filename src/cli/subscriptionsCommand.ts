@@ -6,7 +6,7 @@ import {
   subscriptionChangesBody,
   subscriptionId,
 } from '../operations/operationInputs';
-import { PushSubscriptions } from '../push/PushSubscriptions';
+import { DeliveryQuery, DeliveryView, PushSubscriptions } from '../push/PushSubscriptions';
 import { SubscriptionView } from '../push/subscription';
 import { SubscriptionUrlPolicy } from '../push/SubscriptionUrlPolicy';
 import { jsonText } from '../shared/jsonText';
@@ -52,8 +52,12 @@ export const subscriptionsCommand = cliCommand(wireSubscriptions, async ({ subco
     }
     case 'show': {
       const subscriptionOf = id();
+      // The last few by default: the subscription stays on the screen.
+      const query = deliveriesOf(values, command, '10');
       const { subscriptions } = await operations();
-      show(await subscriptions.find(subscriptionOf));
+      const subscription = await subscriptions.find(subscriptionOf);
+      const deliveries = await subscriptions.deliveries(subscriptionOf, query);
+      io.out(values.json ? jsonText({ subscription, deliveries }, 2) : `${describe(subscription)}\n\n${deliveriesTable(deliveries)}`);
       return EXIT.ok;
     }
     case 'update': {
@@ -90,20 +94,9 @@ export const subscriptionsCommand = cliCommand(wireSubscriptions, async ({ subco
     }
     case 'deliveries': {
       const subscriptionOf = id();
-      const query = parsedOrUsage(deliveriesQuery, withoutUndefined({ undelivered: String(values.undelivered), limit: values.limit }), command);
+      const query = deliveriesOf(values, command);
       const rows = await (await operations()).subscriptions.deliveries(subscriptionOf, query);
-      if (values.json) io.out(jsonText(rows, 2));
-      else {
-        const cells = rows.map((row) => [
-          row.event_id,
-          `${row.payment_kind} ${row.status}`,
-          String(row.attempts),
-          row.delivered_at ?? `next ${row.next_attempt_at ?? '-'}`,
-          row.last_response_code === null ? '-' : String(row.last_response_code),
-          row.last_error ?? '',
-        ]);
-        io.out(`${formatTable(['WEBHOOK-ID', 'CHANGE', 'ATTEMPTS', 'DELIVERED', 'CODE', 'LAST ERROR'], cells)}\n${rows.length} delivery(ies)`);
-      }
+      io.out(values.json ? jsonText(rows, 2) : deliveriesTable(rows));
       return EXIT.ok;
     }
     default:
@@ -113,8 +106,29 @@ export const subscriptionsCommand = cliCommand(wireSubscriptions, async ({ subco
 
 /** --kinds/--statuses as lists, --all-kinds/--all-statuses as null (every one); left out when not given. */
 function filtersOf(values: CliValues): { payment_kinds?: string[] | null; statuses?: string[] | null } {
-  const list = (text: string | undefined, all: boolean | undefined) => (all ? null : text?.split(',').map((entry) => entry.trim().toUpperCase()));
-  return withoutUndefined({ payment_kinds: list(values.kinds, values['all-kinds']), statuses: list(values.statuses, values['all-statuses']) });
+  const list = (name: 'kinds' | 'statuses') => {
+    const [text, all] = [values[name], values[`all-${name}`]];
+    if (all && text !== undefined) throw new UsageError(`give --${name} or --all-${name}, not both`);
+    return all ? null : text?.split(',').map((entry) => entry.trim().toUpperCase());
+  };
+  return withoutUndefined({ payment_kinds: list('kinds'), statuses: list('statuses') });
+}
+
+/** --undelivered and --limit, validated as the admin API validates its query. */
+function deliveriesOf(values: CliValues, command: string, defaultLimit?: string): DeliveryQuery {
+  return parsedOrUsage(deliveriesQuery, withoutUndefined({ undelivered: String(values.undelivered), limit: values.limit ?? defaultLimit }), command);
+}
+
+function deliveriesTable(rows: DeliveryView[]): string {
+  const cells = rows.map((row) => [
+    row.event_id,
+    `${row.payment_kind} ${row.status}`,
+    String(row.attempts),
+    row.delivered_at ?? `next ${row.next_attempt_at ?? '-'}`,
+    row.last_response_code === null ? '-' : String(row.last_response_code),
+    row.last_error ?? '',
+  ]);
+  return `${formatTable(['WEBHOOK-ID', 'CHANGE', 'ATTEMPTS', 'DELIVERED', 'CODE', 'LAST ERROR'], cells)}\n${rows.length} delivery(ies)`;
 }
 
 function withoutUndefined<T extends Record<string, unknown>>(object: T): Partial<T> {

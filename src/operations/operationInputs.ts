@@ -70,8 +70,9 @@ export const subscriptionChangesBody = (urls: SubscriptionUrlPolicy) =>
     .strictObject({ url: subscriptionUrl(urls).optional(), description: description.optional(), ...subscriptionFilters })
     .refine((changes) => Object.keys(changes).length > 0, 'name at least one of url, description, payment_kinds, statuses');
 
+// Not coerced: a JSON null or "" would become 0, an overlap of none, and cut the subscriber off at once.
 export const rotateSecretBody = z.strictObject({
-  overlap_seconds: z.coerce.number().int().min(0).max(MAX_OVERLAP_SECONDS).default(24 * 3600),
+  overlap_seconds: z.number().int().min(0).max(MAX_OVERLAP_SECONDS).default(24 * 3600),
 });
 
 /** From a position shown by the subscription (`<transaction>.<id>`), or from the first change recorded at or after a time. */
@@ -83,7 +84,9 @@ export const replayBody = z.union([
       .transform((position) => {
         const [transaction, id] = position.split('.');
         return { transaction, id };
-      }),
+      })
+      // Within xid8 and bigint, so that Postgres does not refuse it with a 500.
+      .refine(({ transaction, id }) => BigInt(transaction) < 2n ** 64n && BigInt(id) < 2n ** 63n, 'is out of range'),
   }),
   z.strictObject({
     since: z.string().transform((value, context) => canonicalTimestamp(value) ?? (context.addIssue('must be an RFC 3339 date-time'), z.NEVER)),

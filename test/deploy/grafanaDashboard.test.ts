@@ -9,8 +9,25 @@ import { startTestService, TestService } from '../support/testService';
 
 interface Dashboard {
   templating: { list: Array<{ name: string; type: string; definition?: string }> };
-  panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ expr: string }> }>;
+  panels: Array<Panel | Row>;
 }
+
+interface Panel {
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource: { uid: string };
+  targets: Array<{ expr: string }>;
+}
+
+/** A row heads the panels below it; it queries nothing. */
+interface Row {
+  type: 'row';
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+}
+
+const isRow = (panel: Panel | Row): panel is Row => panel.type === 'row';
 
 const DASHBOARD_KEY = 'upvest-webhook-receiver.json';
 
@@ -57,7 +74,8 @@ function withoutGrafanaVariables(expr: string): string {
 
 describe('Grafana dashboard', () => {
   const { configMap, dashboard } = renderDashboard();
-  const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
+  const panels = dashboard.panels.filter((panel): panel is Panel => !isRow(panel));
+  const exprs = panels.flatMap((panel) => panel.targets.map((target) => target.expr));
 
   test('is off by default', () => {
     expect(dashboardConfigMaps([])).toEqual([]);
@@ -83,7 +101,7 @@ describe('Grafana dashboard', () => {
 
   test('asks for the data source, and every panel queries through it', () => {
     expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
-    for (const panel of dashboard.panels) expect([panel.title, panel.datasource.uid]).toEqual([panel.title, '${datasource}']);
+    for (const panel of panels) expect([panel.title, panel.datasource.uid]).toEqual([panel.title, '${datasource}']);
   });
 
   test('has the panels of the deliveries, the queue, the projection, quarantine, reconciliation and dependencies', () => {
@@ -100,12 +118,32 @@ describe('Grafana dashboard', () => {
       'upvest_reconciliation_corrected_total',
       'upvest_reconciliation_runs_total',
       'upvest_dependency_errors_total',
+      'upvest_push_deliveries_total',
+      'upvest_push_failures_total',
+      'upvest_push_delivery_lag_seconds_bucket',
+      'upvest_push_oldest_undelivered_seconds',
+      'upvest_push_subscription_failing',
     ])
       expect([name, used.has(name)]).toEqual([name, true]);
   });
 
+  test('the push panels sit in a Push row, per subscription, with the gauges read from Postgres aggregated by max', () => {
+    const rows = dashboard.panels.filter(isRow);
+    expect(rows.map((row) => row.title)).toEqual(['Push']);
+    const below = panels.filter((panel) => panel.gridPos.y > rows[0].gridPos.y);
+    const pushExprs = below.flatMap((panel) => panel.targets.map((target) => target.expr));
+    expect(pushExprs.length).toBeGreaterThan(0);
+    for (const expr of pushExprs) expect(metricNames(expr).every((name) => name.startsWith('upvest_push_'))).toBe(true);
+    for (const panel of panels.filter((candidate) => !below.includes(candidate))) {
+      for (const target of panel.targets) expect(target.expr).not.toContain('upvest_push_');
+    }
+    for (const expr of pushExprs.filter((candidate) => candidate.includes('_seconds{') || candidate.includes('_failing{'))) expect(expr).toMatch(/max by \(subscription\)/);
+    for (const expr of pushExprs.filter((candidate) => candidate.includes('rate('))) expect(expr).toMatch(/by \(subscription[,)]/);
+    expect(pushExprs).toContainEqual(expect.stringMatching(/^histogram_quantile\(0\.99, sum by \(subscription, le\) \(rate\(upvest_push_delivery_lag_seconds_bucket/));
+  });
+
   test('the ack latency reads the route of webhook.path', () => {
-    const latency = (objects: Dashboard) => objects.panels.find((panel) => panel.title === 'Ack latency')?.targets.map((target) => target.expr) ?? [];
+    const latency = (objects: Dashboard) => objects.panels.find((panel): panel is Panel => !isRow(panel) && panel.title === 'Ack latency')?.targets.map((target) => target.expr) ?? [];
     expect(latency(dashboard)).toEqual([expect.stringContaining('route="/webhooks/upvest"'), expect.stringContaining('route="/webhooks/upvest"')]);
     const moved = renderDashboard(['--set', 'webhook.path=/hooks/payments']).dashboard;
     for (const expr of latency(moved)) expect(expr).toContain('route="/hooks/payments"');

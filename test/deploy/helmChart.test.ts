@@ -15,6 +15,9 @@ const ALERTS = [
   'UpvestQueuePaused',
   'UpvestNoActiveWorker',
   'UpvestInboxEventsNotProjected',
+  'UpvestPushSubscriptionFailing',
+  'UpvestPushDeliveryLagging',
+  'UpvestPushRefusedTarget',
   'UpvestTargetDown',
   'UpvestTargetAbsent',
 ];

@@ -36,6 +36,22 @@ describe('PrometheusRule', () => {
     expect(withoutMonitor).not.toContain('UpvestTargetAbsent');
   });
 
+  test('alerts per push subscription: failing, lagging, and refused before connecting (a misconfigured subscription)', () => {
+    expect(byName('UpvestPushSubscriptionFailing').expr).toBe('max by (namespace, subscription) (upvest_push_subscription_failing{namespace="payments"}) > 0');
+    expect(byName('UpvestPushDeliveryLagging').expr).toBe('max by (namespace, subscription) (upvest_push_oldest_undelivered_seconds{namespace="payments"}) > 900');
+    // Longer than the hourly retries of a refused change, so that it holds while the subscription stays refused.
+    expect(byName('UpvestPushRefusedTarget').expr).toBe(
+      'sum by (namespace, subscription, reason) (increase(upvest_push_failures_total{reason=~"refused_target|insecure_url",namespace="payments"}[90m])) > 0',
+    );
+    expect(byName('UpvestPushSubscriptionFailing')).toMatchObject({ for: '5m', labels: { severity: 'warning' } });
+    expect(byName('UpvestPushDeliveryLagging')).toMatchObject({ for: '10m', labels: { severity: 'warning' } });
+    expect(byName('UpvestPushRefusedTarget')).toMatchObject({ for: '0s', labels: { severity: 'warning' } });
+    // Named by the subscription's id (the metrics' label), never by its URL.
+    for (const name of ['UpvestPushSubscriptionFailing', 'UpvestPushDeliveryLagging', 'UpvestPushRefusedTarget']) {
+      expect(byName(name).annotations.summary).toContain('{{ $labels.subscription }}');
+    }
+  });
+
   test('the quarantine alert reads the pending gauge, not the increase of a counter that is born at 1', () => {
     expect(byName('UpvestWebhookEventsQuarantined').expr).toBe('max by (namespace) (upvest_quarantine_pending{namespace="payments"}) > 0');
   });
@@ -63,6 +79,10 @@ describe('PrometheusRule', () => {
         'prometheusRule.alerts.UpvestWebhookSignatureFailuresSpike.thresholdPerSecond=2',
         '--set',
         'prometheusRule.alerts.UpvestInboxEventsNotProjected.thresholdSeconds=30',
+        '--set',
+        'prometheusRule.alerts.UpvestPushDeliveryLagging.thresholdSeconds=3600',
+        '--set',
+        'prometheusRule.alerts.UpvestPushSubscriptionFailing.for=1h',
       ]),
     );
     const rule = (name: string) => short.find((alert) => alert.alert === name);
@@ -72,6 +92,9 @@ describe('PrometheusRule', () => {
     expect(rule('UpvestDependencyErrors')?.expr).toMatch(/ > 0\.5$/);
     expect(rule('UpvestWebhookSignatureFailuresSpike')?.expr).toMatch(/ > 2$/);
     expect(rule('UpvestInboxEventsNotProjected')?.expr).toMatch(/ > 30$/);
+    expect(rule('UpvestPushDeliveryLagging')?.expr).toMatch(/ > 3600$/);
+    expect(rule('UpvestPushDeliveryLagging')?.annotations.summary).toBe('Push subscription {{ $labels.subscription }} has changes undelivered after 3600 s');
+    expect(rule('UpvestPushSubscriptionFailing')?.for).toBe('1h');
     for (const alert of alerts) expect([alert.alert, alert.for]).toEqual([alert.alert, expect.stringMatching(/^([0-9]+(ms|s|m|h))+$/)]);
   });
 
@@ -79,6 +102,8 @@ describe('PrometheusRule', () => {
     [['--set', 'prometheusRule.alerts.UpvestQueueStalled.for=5 minutes'], /UpvestQueueStalled\/for/],
     [['--set', 'prometheusRule.alerts.UpvestQueueStalled.thresholdSeconds=0'], /UpvestQueueStalled\/thresholdSeconds/],
     [['--set', 'prometheusRule.alerts.UpvestQueueStaled.for=1m'], /additional properties 'UpvestQueueStaled' not allowed/],
+    [['--set', 'prometheusRule.alerts.UpvestPushDeliveryLagging.thresholdSeconds=0'], /UpvestPushDeliveryLagging\/thresholdSeconds/],
+    [['--set', 'prometheusRule.alerts.UpvestPushRefusedTarget.for=now'], /UpvestPushRefusedTarget\/for/],
   ])('refuses invalid alert settings: %j', (args, message) => {
     const result = runHelm(['template', 'release', CHART_DIR, ...args]);
     expect(result.status).not.toBe(0);
@@ -136,6 +161,21 @@ describe('PrometheusRule', () => {
               { series: `upvest_queue_workers{${ns},queue="upvest-events"}`, values: '1 1 0x20' },
               { series: `upvest_inbox_oldest_unprojected_seconds{${ns}}`, values: '0+60x30' },
               { series: `up{${ns},job="${API_JOB}",instance="10.0.0.1:9464"}`, values: '1 1 0x20' },
+              // Push, per subscription. Every worker reports the same gauges (read from Postgres): one alert each, by max.
+              ...['worker-1', 'worker-2'].flatMap((pod) => [
+                { series: `upvest_push_subscription_failing{${ns},pod="${pod}",subscription="s-failing"}`, values: '0 0 1x20' },
+                { series: `upvest_push_subscription_failing{${ns},pod="${pod}",subscription="s-healthy"}`, values: '0x30' },
+                // Undelivered for longer and longer: above 900 s from the 16th minute.
+                { series: `upvest_push_oldest_undelivered_seconds{${ns},pod="${pod}",subscription="s-lagging"}`, values: '0+60x40' },
+                // A steady backlog of half a minute: a busy subscriber, not a lagging one.
+                { series: `upvest_push_oldest_undelivered_seconds{${ns},pod="${pod}",subscription="s-healthy"}`, values: '30x40' },
+              ]),
+              // Refused before connecting: the counter is born with the first attempt, the retries raise it, then stop.
+              { series: `upvest_push_failures_total{${ns},pod="worker-1",subscription="s-internal",reason="refused_target"}`, values: '_ _ 1 2 3 3 4x110' },
+              { series: `upvest_push_failures_total{${ns},pod="worker-2",subscription="s-http",reason="insecure_url"}`, values: '1 2 2 2 3x110' },
+              // A subscriber that answers 500 or times out, sustained: not a misconfigured subscription.
+              { series: `upvest_push_failures_total{${ns},pod="worker-1",subscription="s-down",reason="status_5xx"}`, values: '0+5x110' },
+              { series: `upvest_push_failures_total{${ns},pod="worker-1",subscription="s-down",reason="timeout"}`, values: '0+2x110' },
             ],
             alert_rule_test: [
               expect1('UpvestWebhookEventsQuarantined', '1m', []),
@@ -153,6 +193,24 @@ describe('PrometheusRule', () => {
               expect1('UpvestTargetDown', '8m', [{ severity: 'warning', job: API_JOB, instance: '10.0.0.1:9464' }]),
               expect1('UpvestTargetAbsent', '3m', []),
               expect1('UpvestTargetAbsent', '6m', [{ severity: 'critical', job: WORKER_JOB }]),
+              expect1('UpvestPushSubscriptionFailing', '1m', []),
+              expect1('UpvestPushSubscriptionFailing', '6m', []),
+              expect1('UpvestPushSubscriptionFailing', '8m', [{ severity: 'warning', subscription: 's-failing' }]),
+              expect1('UpvestPushDeliveryLagging', '15m', []),
+              expect1('UpvestPushDeliveryLagging', '25m', []),
+              expect1('UpvestPushDeliveryLagging', '27m', [{ severity: 'warning', subscription: 's-lagging' }]),
+              expect1('UpvestPushRefusedTarget', '1m', [{ severity: 'warning', subscription: 's-http', reason: 'insecure_url' }]),
+              expect1('UpvestPushRefusedTarget', '3m', [
+                { severity: 'warning', subscription: 's-http', reason: 'insecure_url' },
+                { severity: 'warning', subscription: 's-internal', reason: 'refused_target' },
+              ]),
+              // An hour after the last refused attempt still firing: the hourly retries keep it so.
+              expect1('UpvestPushRefusedTarget', '66m', [
+                { severity: 'warning', subscription: 's-http', reason: 'insecure_url' },
+                { severity: 'warning', subscription: 's-internal', reason: 'refused_target' },
+              ]),
+              // 90 minutes without a refused attempt: resolved.
+              expect1('UpvestPushRefusedTarget', '100m', []),
             ],
           },
         ],
