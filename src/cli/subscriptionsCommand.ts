@@ -20,82 +20,87 @@ import { parsedOrUsage, singleArgument } from './arguments';
 import { UsageError } from './errors';
 
 interface SubscriptionOperations {
-  subscriptions: PushSubscriptions;
+  /** Which URLs a subscription may be given: from the configuration alone, to check the arguments before connecting. */
   urls: SubscriptionUrlPolicy;
+  /** The subscriptions in the migrated database, opened on the first call. */
+  store(): Promise<PushSubscriptions>;
 }
 
 /** What the subscriptions commands use: the migrated database only. */
 async function wireSubscriptions({ config, logger, resources }: CommandSetup): Promise<SubscriptionOperations> {
-  await migrateIfConfigured(config.database, logger);
-  const { pool } = openDatabase(config.database.url, COMMAND_POOL_SIZE, resources);
-  return { subscriptions: new PushSubscriptions(pool), urls: subscriptionUrlPolicyOf(config) };
+  let store: Promise<PushSubscriptions> | undefined;
+  const open = async () => {
+    await migrateIfConfigured(config.database, logger);
+    return new PushSubscriptions(openDatabase(config.database.url, COMMAND_POOL_SIZE, resources).pool);
+  };
+  return { urls: subscriptionUrlPolicyOf(config), store: () => (store ??= open()) };
 }
 
 /** `subscriptions add|list|show|update|disable|enable|delete|rotate-secret|replay|deliveries`: the push's subscribers. */
 export const subscriptionsCommand = cliCommand(wireSubscriptions, async ({ subcommand, args, values, io, operations }) => {
   const command = `subscriptions ${subcommand ?? ''}`.trim();
   const id = () => parsedOrUsage(subscriptionId, singleArgument(args, command, 'subscription id'), 'id');
+  const subscriptions = async () => (await operations()).store();
   const show = (subscription: SubscriptionView) => io.out(values.json ? jsonText(subscription, 2) : describe(subscription));
   switch (subcommand) {
     case 'add': {
-      const { subscriptions, urls } = await operations();
+      const { urls } = await operations();
       const input = parsedOrUsage(newSubscriptionBody(urls), { url: values.url, description: values.description, ...filtersOf(values) }, command);
-      const added = await subscriptions.add(input);
-      showWithSecret(added, values, io);
+      showWithSecret(await (await subscriptions()).add(input), values, io);
       return EXIT.ok;
     }
     case 'list': {
-      const rows = await (await operations()).subscriptions.list();
+      const rows = await (await subscriptions()).list();
       if (values.json) io.out(jsonText(rows, 2));
       else io.out(`${formatTable(['ID', 'STATE', 'UNDELIVERED', 'POSITION', 'URL'], rows.map((row) => [row.id, row.state, String(row.undelivered), row.position, row.url]))}\n${rows.length} subscription(s)`);
       return EXIT.ok;
     }
     case 'show': {
       const subscriptionOf = id();
-      // The last few by default: the subscription stays on the screen.
+      // The last few by default, so that the subscription stays on the screen.
       const query = deliveriesOf(values, command, '10');
-      const { subscriptions } = await operations();
-      const subscription = await subscriptions.find(subscriptionOf);
-      const deliveries = await subscriptions.deliveries(subscriptionOf, query);
+      const store = await subscriptions();
+      const subscription = await store.find(subscriptionOf);
+      const deliveries = await store.deliveries(subscriptionOf, query);
       io.out(values.json ? jsonText({ subscription, deliveries }, 2) : `${describe(subscription)}\n\n${deliveriesTable(deliveries)}`);
       return EXIT.ok;
     }
     case 'update': {
       const subscriptionOf = id();
-      const { subscriptions, urls } = await operations();
+      const { urls } = await operations();
       const changes = parsedOrUsage(subscriptionChangesBody(urls), withoutUndefined({ url: values.url, description: values.description, ...filtersOf(values) }), command);
-      show(await subscriptions.update(subscriptionOf, changes));
+      show(await (await subscriptions()).update(subscriptionOf, changes));
       return EXIT.ok;
     }
     case 'disable':
     case 'enable': {
       const subscriptionOf = id();
-      show(await (await operations()).subscriptions[subcommand](subscriptionOf));
+      show(await (await subscriptions())[subcommand](subscriptionOf));
       return EXIT.ok;
     }
     case 'delete': {
       const subscriptionOf = id();
-      await (await operations()).subscriptions.delete(subscriptionOf);
+      await (await subscriptions()).delete(subscriptionOf);
       io.out(`subscription ${subscriptionOf} deleted`);
       return EXIT.ok;
     }
     case 'rotate-secret': {
       const subscriptionOf = id();
       const input = parsedOrUsage(rotateSecretBody, withoutUndefined({ overlap_seconds: values.overlap === undefined ? undefined : secondsOf(values.overlap) }), command);
-      showWithSecret(await (await operations()).subscriptions.rotateSecret(subscriptionOf, input.overlap_seconds), values, io);
+      showWithSecret(await (await subscriptions()).rotateSecret(subscriptionOf, input.overlap_seconds), values, io);
       return EXIT.ok;
     }
     case 'replay': {
       const subscriptionOf = id();
       const from = parsedOrUsage(replayBody, withoutUndefined({ position: values['from-position'], since: values.since }), `${command} (--from-position T.ID or --since DATE)`);
-      const { subscriptions } = await operations();
-      show('position' in from ? await subscriptions.replayFrom(subscriptionOf, from.position) : await subscriptions.replaySince(subscriptionOf, from.since));
+      const store = await subscriptions();
+      show('position' in from ? await store.replayFrom(subscriptionOf, from.position) : await store.replaySince(subscriptionOf, from.since));
       return EXIT.ok;
     }
     case 'deliveries': {
       const subscriptionOf = id();
       const query = deliveriesOf(values, command);
-      const rows = await (await operations()).subscriptions.deliveries(subscriptionOf, query);
+      const rows = await (await subscriptions()).deliveries(subscriptionOf, query);
       io.out(values.json ? jsonText(rows, 2) : deliveriesTable(rows));
       return EXIT.ok;
     }

@@ -1,7 +1,7 @@
 import { PaymentKind } from '../events/upvestEvents';
 import { ProjectionStore } from '../projection/ProjectionStore';
 import { PaymentReader } from '../readApi/PaymentReader';
-import { resourceOfKind } from '../readApi/paymentResources';
+import { resourceOfKind } from '../changes/paymentResources';
 import { PaymentEventsNotFoundError } from './errors';
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { canonicalTimestamp } from '../events/timestamps';
 import { PAYMENT_KINDS, PAYMENT_STATUSES, PaymentKind } from '../events/upvestEvents';
 import { SubscriptionUrlPolicy } from '../push/SubscriptionUrlPolicy';
-import { PAYMENT_RESOURCES, PaymentResource } from '../readApi/paymentResources';
+import { PAYMENT_RESOURCES, PaymentResource } from '../changes/paymentResources';
 import { describeZodIssues } from '../shared/describeZodIssues';
 
 /** The input of the operations, validated the same way for the admin API and the CLI. */

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { canonicalTimestampSql as utc } from '../events/timestamps';
-import { jsonObjectOf, PAYMENT_RESOURCES } from '../readApi/paymentResources';
+import { jsonObjectOf, PAYMENT_RESOURCES } from '../changes/paymentResources';
 
 /** A change claimed for one attempt to send it to a subscription. */
 export interface ClaimedDelivery {

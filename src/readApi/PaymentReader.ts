@@ -1,6 +1,6 @@
 import { Prisma, PrismaClient } from '../database/prismaClient';
 import { PaymentStatus } from '../events/upvestEvents';
-import { Field, HISTORY_FIELDS, jsonObjectOf, PaymentResource } from './paymentResources';
+import { Field, HISTORY_FIELDS, jsonObjectOf, PaymentResource } from '../changes/paymentResources';
 
 export interface ListFilters {
   user_id?: string;

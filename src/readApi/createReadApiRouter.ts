@@ -5,7 +5,7 @@ import { requireBearerToken } from '../http/bearerAuth';
 import { OPENAPI_DOCUMENT } from './openApiDocument';
 import { changeRoutes, ChangeRoutesOptions } from './changeRoutes';
 import { PaymentReader } from './PaymentReader';
-import { PAYMENT_RESOURCES } from './paymentResources';
+import { PAYMENT_RESOURCES } from '../changes/paymentResources';
 import { paymentRoutes } from './paymentRoutes';
 
 export interface ReadApiOptions {

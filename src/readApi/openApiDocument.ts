@@ -1,6 +1,6 @@
 import { PAYMENT_KINDS, PAYMENT_STATUSES } from '../events/upvestEvents';
 import { MAX_WAIT_SECONDS } from './changeRoutes';
-import { Field, HISTORY_FIELDS, PAYMENT_RESOURCES, PaymentResource } from './paymentResources';
+import { Field, HISTORY_FIELDS, PAYMENT_RESOURCES, PaymentResource } from '../changes/paymentResources';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './readApiParameters';
 
 // A TypeScript module rather than a .json file: tsc emits it with the rest, nothing has to copy it.

@@ -1,7 +1,7 @@
 import { Response, Router } from 'express';
 import { sendProblem } from '../http/problem';
 import { PaymentReader } from './PaymentReader';
-import { PaymentResource } from './paymentResources';
+import { PaymentResource } from '../changes/paymentResources';
 import { parseListQuery, parseNoQuery, parsePaymentId, Parsed } from './readApiParameters';
 
 /** GET /v1/<resource> and GET /v1/<resource>/{id} for one kind of payment. */

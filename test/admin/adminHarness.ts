@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import express, { ErrorRequestHandler, Express } from 'express';
 import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';
+import { SubscriptionUrlPolicy } from '../../src/push/SubscriptionUrlPolicy';
 import { wireAdminRouter } from '../../src/wiring/adminRouter';
 import { openDeliveryReceiver } from '../../src/wiring/deliveryReceiver';
 import { COMMAND_POOL_SIZE, openDatabase, openReadyEventsQueue } from '../../src/wiring/infrastructure';
@@ -23,6 +24,8 @@ export interface AdminHarness {
   harness: TestService;
   /** An app with only the admin router, at /admin. */
   app: Express;
+  /** Another such app, on the same database, whose subscriptions may be given only the URLs this policy allows. */
+  adminApp(subscriptionUrls: SubscriptionUrlPolicy): Express;
   eventsQueue: Queue;
   /** The CLI's environment for the same database and Redis prefix: no Upvest API credentials. */
   cliEnvironment: Record<string, string>;
@@ -43,16 +46,20 @@ export async function startAdminHarness(): Promise<AdminHarness> {
   const events = await openReadyEventsQueue(config, resources, logger);
   const receiver = openDeliveryReceiver({ pool: database.pool, events, timeoutMs: config.ingest.timeoutMs, resources, logger });
   const eventsQueue = events.queue;
-  const app = express();
-  app.use('/admin', wireAdminRouter(ADMIN_TOKEN, config.redis, logger, { database, events, receiver, resources, subscriptionUrls: subscriptionUrlPolicyOf(config) }));
-  const failLoudly: ErrorRequestHandler = (error, _request, response, _next) => {
-    response.status(500).json({ error: String(error?.stack ?? error) });
+  const adminApp = (subscriptionUrls: SubscriptionUrlPolicy) => {
+    const app = express();
+    app.use('/admin', wireAdminRouter(ADMIN_TOKEN, config.redis, logger, { database, events, receiver, resources, subscriptionUrls }));
+    const failLoudly: ErrorRequestHandler = (error, _request, response, _next) => {
+      response.status(500).json({ error: String(error?.stack ?? error) });
+    };
+    return app.use(failLoudly);
   };
-  app.use(failLoudly);
+  const app = adminApp(subscriptionUrlPolicyOf(config));
   let server: Server | undefined;
   return {
     harness,
     app,
+    adminApp,
     eventsQueue,
     cliEnvironment,
     async listen() {

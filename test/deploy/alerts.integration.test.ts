@@ -5,9 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
+import { Pool } from 'pg';
 import { stringify } from 'yaml';
+import { PushSubscriptions } from '../../src/push/PushSubscriptions';
 import { EVENTS_QUEUE_NAME } from '../../src/queue/redisKeys';
-import { batchOf, withdrawalEvent } from '../../testkit/paymentEvents';
+import { batchOf, uuid, withdrawalEvent } from '../../testkit/paymentEvents';
 import { prometheusTools, renderPrometheusRule, rulesFile } from '../support/prometheus';
 import { eventually, startTestService, TestService } from '../support/testService';
 import { freePort } from '../../testkit/freePort';
@@ -86,6 +88,7 @@ describe("the pipeline's gauges and the chart's alerts, against the live service
   let prometheus: TestPrometheus | undefined;
   let connection: IORedis;
   let events: Queue;
+  let pool: Pool | undefined;
 
   beforeAll(async () => {
     harness = await startTestService();
@@ -103,6 +106,12 @@ describe("the pipeline's gauges and the chart's alerts, against the live service
         'prometheusRule.alerts.UpvestQueueStalled.for=1s',
         '--set',
         'prometheusRule.alerts.UpvestQueueStalled.thresholdSeconds=1',
+        '--set',
+        'prometheusRule.alerts.UpvestPushDeliveryLagging.for=1s',
+        '--set',
+        'prometheusRule.alerts.UpvestPushDeliveryLagging.thresholdSeconds=1',
+        '--set',
+        'prometheusRule.alerts.UpvestPushSubscriptionFailing.for=1s',
       ]);
       prometheus = await TestPrometheus.start(tools.prometheus, directory, new URL(harness.metricsUrl), rulesFile(rule));
     }
@@ -112,6 +121,7 @@ describe("the pipeline's gauges and the chart's alerts, against the live service
     await events?.resume();
     await prometheus?.stop();
     await events?.close();
+    await pool?.end();
     connection?.disconnect();
     await harness?.stop();
     if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
@@ -155,4 +165,45 @@ describe("the pipeline's gauges and the chart's alerts, against the live service
     expect(await gauge(harness, 'upvest_queue_oldest_waiting_seconds', `queue="${EVENTS_QUEUE_NAME}"`)).toBe(0);
     expect(await gauge(harness, 'upvest_inbox_oldest_unprojected_seconds')).toBe(0);
   }, 120_000);
+
+  describe('push', () => {
+    let subscriptionId: string;
+    const labels = () => `subscription="${subscriptionId}"`;
+
+    test('a subscription to a loopback address (not in PUSH_ALLOWED_TARGETS) is refused, and its change ages undelivered', async () => {
+      pool = new Pool({ connectionString: harness.database.url, max: 2 });
+      subscriptionId = (await new PushSubscriptions(pool).add({ url: 'http://127.0.0.1:9/hook' })).subscription.id;
+
+      const response = await harness.deliver(batchOf(withdrawalEvent({ paymentId: uuid(0x9001), status: 'NEW' })));
+
+      expect(response).toMatchObject({ status: 200, body: { accepted: 1 } });
+      // The first attempt and a retry: the counter is born at 1 and must rise for increase() to see it.
+      await eventually(async () => ((await gauge(harness, 'upvest_push_failures_total', `${labels()},reason="refused_target"`)) ?? 0) >= 2, WAIT_MS, 'a refused retry');
+      expect(await gauge(harness, 'upvest_push_oldest_undelivered_seconds', labels())).toBeGreaterThan(1);
+      expect(await gauge(harness, 'upvest_push_subscription_failing', labels())).toBe(0);
+    }, 120_000);
+
+    withPrometheus('Prometheus evaluates the refused-target and the lag alerts as pending or firing', async () => {
+      expect(['pending', 'firing']).toContain(await prometheus?.alert('UpvestPushRefusedTarget'));
+      expect(['pending', 'firing']).toContain(await prometheus?.alert('UpvestPushDeliveryLagging'));
+    }, 120_000);
+
+    test('a change failing for PUSH_FAILING_AFTER_HOURS makes the subscription failing', async () => {
+      // As if it had been failing for a day: its next attempt is due now.
+      await pool?.query("UPDATE push_deliveries SET first_attempt_at = now() - interval '25 hours', next_attempt_at = now() WHERE subscription_id = $1", [subscriptionId]);
+
+      await eventually(async () => (await gauge(harness, 'upvest_push_subscription_failing', labels())) === 1, WAIT_MS, 'the failing state');
+    }, 120_000);
+
+    withPrometheus('Prometheus evaluates the failing alert as pending or firing', async () => {
+      expect(['pending', 'firing']).toContain(await prometheus?.alert('UpvestPushSubscriptionFailing'));
+    }, 120_000);
+
+    test('a disabled subscription is not reported, so its failing and lag alerts clear', async () => {
+      await new PushSubscriptions(pool as Pool).disable(subscriptionId);
+
+      expect(await gauge(harness, 'upvest_push_subscription_failing', labels())).toBeUndefined();
+      expect(await gauge(harness, 'upvest_push_oldest_undelivered_seconds', labels())).toBeUndefined();
+    });
+  });
 });

@@ -104,7 +104,7 @@ describe('Grafana dashboard', () => {
     for (const panel of panels) expect([panel.title, panel.datasource.uid]).toEqual([panel.title, '${datasource}']);
   });
 
-  test('has the panels of the deliveries, the queue, the projection, quarantine, reconciliation and dependencies', () => {
+  test('has the panels of the deliveries, the queue, the projection, quarantine, reconciliation, dependencies and push', () => {
     const used = new Set(exprs.flatMap(metricNames));
     for (const name of [
       'upvest_http_request_duration_seconds_count',

@@ -1,5 +1,5 @@
 import { OPENAPI_DOCUMENT } from '../../src/readApi/openApiDocument';
-import { PAYMENT_RESOURCES } from '../../src/readApi/paymentResources';
+import { PAYMENT_RESOURCES } from '../../src/changes/paymentResources';
 
 describe('the OpenAPI document', () => {
   const document = JSON.parse(JSON.stringify(OPENAPI_DOCUMENT));
