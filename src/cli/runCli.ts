@@ -55,7 +55,8 @@ Commands:
                     [--statuses CONFIRMED,CANCELLED] [--json]
       Subscribes URL to the status changes (docs/push.md) from now on; prints the signing secret once.
   subscriptions list [--json]
-  subscriptions show <id> [--json]
+  subscriptions show <id> [--undelivered] [--limit 10] [--json]
+      The subscription and its last deliveries.
   subscriptions update <id> [--url URL] [--description TEXT] [--kinds K,… | --all-kinds]
                        [--statuses S,… | --all-statuses] [--json]
   subscriptions disable <id> | enable <id> | delete <id>

@@ -69,7 +69,9 @@ export class SubscriptionLane {
       try {
         await this.recordOutcomes();
         const free = this.options.concurrency - this.inFlight.size;
-        const claimed = free > 0 && !this.stopping ? await this.store.claim(this.subscriptionId, free, this.options.timeoutMs + LEASE_MARGIN_MS) : [];
+        // Claims go in batches (half the lane at least) rather than one per finished attempt: a claim costs a statement.
+        const claiming = !this.stopping && free > 0 && (this.inFlight.size === 0 || free >= this.options.concurrency / 2);
+        const claimed = claiming ? await this.store.claim(this.subscriptionId, free, this.options.timeoutMs + LEASE_MARGIN_MS) : [];
         for (const delivery of claimed) this.send(delivery);
         // Woken by the end of an attempt, by new changes, or after the poll interval for due retries.
         await this.wakeUp.wait(this.options.pollIntervalMs);
