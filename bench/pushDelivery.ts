@@ -4,7 +4,7 @@ import { PushSubscriptions } from '../src/push/PushSubscriptions';
 import { PushSubscriberProcess } from '../testkit/PushSubscriberProcess';
 import { ServiceProcess } from '../testkit/ServiceProcess';
 import { formatNumber, ResultRow, TargetCheck } from './report';
-import { commitStatusChange } from './statusChange';
+import { commitStatusChange, latencyFigures } from './statusChange';
 
 const LATENCY_CHANGES = 200;
 const LATENCY_TARGET_P99_MS = 100;
@@ -62,14 +62,12 @@ async function measureLatency(subscriptions: PushSubscriptions, pool: Pool, star
     await sleep(5);
   }
   await subscriptions.delete(subscription.id);
-  const sorted = latenciesMs.sort((a, b) => a - b);
-  const p99Ms = sorted[Math.ceil(sorted.length * 0.99) - 1];
+  const figures = latencyFigures(latenciesMs);
+  const { p99Ms } = figures;
   return {
     row: {
       scenario: 'push: commit to subscriber, idle',
-      eventsPerSecond: LATENCY_CHANGES / (latenciesMs.reduce((sum, ms) => sum + ms, 0) / 1000),
-      p50Ms: sorted[Math.floor(sorted.length / 2)],
-      p99Ms,
+      ...figures,
       peakRssMb: 0,
       sample: `${LATENCY_CHANGES} changes committed one at a time, each awaited at the subscriber`,
     } satisfies ResultRow,

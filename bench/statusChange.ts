@@ -29,3 +29,13 @@ export async function commitStatusChange(pool: Pool): Promise<number> {
     client.release();
   }
 }
+
+/** One at a time: how many per second that makes, and the median and 99th percentile of the latencies. */
+export function latencyFigures(latenciesMs: number[]): { eventsPerSecond: number; p50Ms: number; p99Ms: number } {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  return {
+    eventsPerSecond: sorted.length / (sorted.reduce((sum, ms) => sum + ms, 0) / 1000),
+    p50Ms: sorted[Math.floor(sorted.length / 2)],
+    p99Ms: sorted[Math.ceil(sorted.length * 0.99) - 1],
+  };
+}

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { Logger } from '../logging/logger';
+import { WakeUp } from '../shared/WakeUp';
 
 /** What the projection notifies, in the transaction that records status changes: NOTIFY is sent at its commit. */
 export const CHANGES_CHANNEL = 'upvest_payment_changes';
@@ -14,7 +15,7 @@ const RECONNECT_DELAY_MS = 1000;
  */
 export class ChangeNotifications {
   private client: Client | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly wakeUp = new WakeUp();
   private stopped = false;
   private reconnect: NodeJS.Timeout | undefined;
 
@@ -37,17 +38,12 @@ export class ChangeNotifications {
     }
   }
 
-  /** Resolves at the next notification, or after `timeoutMs`, whichever comes first. */
+  /**
+   * Resolves at the next notification, or after `timeoutMs`, whichever comes first; at once if one
+   * came while nobody waited (the reader reads once more and finds what committed).
+   */
   wait(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-    });
+    return this.wakeUp.wait(timeoutMs);
   }
 
   async stop(): Promise<void> {
@@ -58,7 +54,7 @@ export class ChangeNotifications {
   }
 
   private wakeAll(): void {
-    for (const wake of [...this.waiters]) wake();
+    this.wakeUp.wake();
   }
 
   private lost(client: Client, error?: Error): void {
