@@ -36,7 +36,7 @@ export async function pushScenarios(startWorker: () => Promise<ServiceProcess>, 
   try {
     const workerIdleRssMb = worker.rssMb();
     progress('push latency: one subscriber, status changes committed one at a time');
-    const latency = await measureLatency(subscriptions, pool, (subscriber) => subscribers.push(subscriber));
+    const latency = await measureLatency(subscriptions, pool, worker, (subscriber) => subscribers.push(subscriber));
     worker.assertRunning();
     progress(`push throughput: ${SUBSCRIBERS} subscribers, each sent the last ${THROUGHPUT_CHANGES} changes again`);
     const throughput = await measureThroughput(subscriptions, pool, worker, (subscriber) => subscribers.push(subscriber));
@@ -47,7 +47,7 @@ export async function pushScenarios(startWorker: () => Promise<ServiceProcess>, 
   }
 }
 
-async function measureLatency(subscriptions: PushSubscriptions, pool: Pool, started: (subscriber: PushSubscriberProcess) => void) {
+async function measureLatency(subscriptions: PushSubscriptions, pool: Pool, worker: ServiceProcess, started: (subscriber: PushSubscriberProcess) => void) {
   const subscriber = await PushSubscriberProcess.start('push subscriber (latency)', { verify: false });
   started(subscriber);
   const { subscription } = await subscriptions.add({ url: subscriber.url });
@@ -68,7 +68,7 @@ async function measureLatency(subscriptions: PushSubscriptions, pool: Pool, star
     row: {
       scenario: 'push: commit to subscriber, idle',
       ...figures,
-      peakRssMb: 0,
+      peakRssMb: worker.peakRssMb(),
       sample: `${LATENCY_CHANGES} changes committed one at a time, each awaited at the subscriber`,
     } satisfies ResultRow,
     target: { name: `push: commit to subscriber p99 <= ${LATENCY_TARGET_P99_MS} ms`, value: formatNumber(p99Ms, 1), met: p99Ms <= LATENCY_TARGET_P99_MS },
