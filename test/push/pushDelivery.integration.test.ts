@@ -41,9 +41,17 @@ async function subscribe(name: string, filters: Parameters<PushSubscriptions['ad
   return { subscriber, subscription, secret };
 }
 
+let deliveredEvents = 0;
+
+/**
+ * Delivers a batch and waits for its projection. Batches projected concurrently may commit in either order, and the
+ * feed (so the push) follows the commits: waiting keeps a payment's changes in the order the tests deliver them.
+ */
 async function deliver(...events: unknown[]): Promise<void> {
   const response = await service.deliver(batchOf(...events));
   expect(response.status).toBe(200);
+  deliveredEvents += events.length;
+  await eventually(async () => (await service.projectedEvents()) >= deliveredEvents, 60000, 'the projection of the batch');
 }
 
 /** The payment's statuses in the order its changes were acknowledged. */
