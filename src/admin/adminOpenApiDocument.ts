@@ -142,7 +142,7 @@ const PATHS = {
     }),
   },
   '/admin/subscriptions/{id}/replay': {
-    post: operation('Sends every matching change after a position, or since a time, again', { ...ok('The subscription.', ref('Subscription')), ...notFound }, {
+    post: operation('Sends every matching change after a position, or since a time, again', { ...ok('The subscription.', ref('Subscription')), ...notFound, ...refused }, {
       parameters: [subscriptionIdParameter],
       requestBody: body(replayBody),
     }),

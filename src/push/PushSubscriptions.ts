@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { FeedPosition } from '../changes/ChangeCursors';
 import { ChangeFeed } from '../changes/ChangeFeed';
 import { canonicalTimestampSql as utc } from '../events/timestamps';
-import { SubscriptionNotFoundError } from './errors';
+import { ReplayPositionAheadError, SubscriptionNotFoundError } from './errors';
 import { generateSigningSecret } from './standardWebhookSignature';
 import { SubscriptionFilters, SubscriptionView } from './subscription';
 
@@ -137,11 +137,22 @@ export class PushSubscriptions {
    * the feed's order per payment. The subscriber deduplicates by `webhook-id`.
    */
   async replayFrom(id: string, position: FeedPosition): Promise<SubscriptionView> {
-    await this.changeRow(
-      id,
-      `dispatched_transaction = $2::xid8, dispatched_id = $3, delivered_transaction = $2::xid8, delivered_id = $3`,
-      [position.transaction, position.id],
+    // Checked against the feed's end in the same statement: a position beyond it would skip the changes on the way.
+    const { rows } = await this.pool.query<{ replayed: boolean; end: string }>(
+      `WITH feed AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS end_transaction),
+       replayed AS (
+         UPDATE push_subscriptions
+         SET dispatched_transaction = $2::xid8, dispatched_id = $3, delivered_transaction = $2::xid8, delivered_id = $3, updated_at = now()
+         WHERE id = $1 AND ($2::xid8, $3::bigint) <= ((SELECT end_transaction FROM feed), 0::bigint)
+         RETURNING id
+       )
+       SELECT EXISTS (SELECT FROM replayed) AS replayed, (SELECT end_transaction FROM feed)::text || '.0' AS end`,
+      [id, position.transaction, position.id],
     );
+    if (!rows[0].replayed) {
+      await this.find(id);
+      throw new ReplayPositionAheadError(`${position.transaction}.${position.id}`, rows[0].end);
+    }
     return this.find(id);
   }
 

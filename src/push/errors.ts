@@ -1,4 +1,4 @@
-import { CodedError, NotFoundError } from '../shared/CodedError';
+import { CodedError, NotFoundError, OperationRefusedError } from '../shared/CodedError';
 
 // The errors of the push, each with a stable `code`.
 
@@ -37,5 +37,18 @@ export class SubscriptionNotFoundError extends NotFoundError {
 
   constructor(readonly id: string) {
     super(`No subscription with id ${id}.`);
+  }
+}
+
+/** A replay from a position the feed has not reached: the changes recorded up to there would never be sent. */
+export class ReplayPositionAheadError extends OperationRefusedError {
+  readonly code = 'replay_position_ahead';
+  readonly title = 'Position ahead of the feed';
+
+  constructor(
+    readonly position: string,
+    readonly end: string,
+  ) {
+    super(`The feed ends at ${end}; a replay from ${position} would skip every change recorded up to there. Replay from ${end} or earlier.`);
   }
 }

@@ -83,6 +83,15 @@ describe('the admin API of push subscriptions', () => {
     const sinceTime = await api().post(`/admin/subscriptions/${id}/replay`).set(AUTHORIZED).send({ since: '2026-01-01T00:00:00+01:00' });
     expect(sinceTime.status).toBe(200);
 
+    // Beyond the feed's end, the changes on the way would be skipped: refused, and the position stays.
+    const ahead = await api().post(`/admin/subscriptions/${id}/replay`).set(AUTHORIZED).send({ position: '18446744073709551615.0' });
+    expect(ahead.status).toBe(409);
+    expect(ahead.body).toMatchObject({ type: expect.stringMatching(/replay-position-ahead$/), detail: expect.stringMatching(/^The feed ends at \d+\.0; a replay from 18446744073709551615\.0/) });
+    const unchanged = (await api().get(`/admin/subscriptions/${id}`).set(AUTHORIZED)).body;
+    expect(unchanged.position).toBe(sinceTime.body.position);
+    const end = ahead.body.detail.match(/^The feed ends at (\d+\.0)/)[1];
+    expect((await api().post(`/admin/subscriptions/${id}/replay`).set(AUTHORIZED).send({ position: end })).status).toBe(200);
+
     const deliveries = await api().get(`/admin/subscriptions/${id}/deliveries?undelivered=true&limit=5`).set(AUTHORIZED);
     expect(deliveries.status).toBe(200);
     expect(deliveries.body).toEqual({ deliveries: [], limit: 5 });

@@ -50,6 +50,9 @@ describe('npm run cli -- subscriptions', () => {
 
     expect(JSON.parse((await cli('subscriptions', 'replay', id, '--from-position', '5.0', '--json')).out)).toMatchObject({ position: '5.0', dispatched: '5.0' });
     expect((await cli('subscriptions', 'replay', id, '--since', '2026-01-01T00:00:00Z')).code).toBe(0);
+    const ahead = await cli('subscriptions', 'replay', id, '--from-position', '18446744073709551615.0');
+    expect(ahead.code).toBe(1);
+    expect(ahead.err).toMatch(/The feed ends at \d+\.0; a replay from 18446744073709551615\.0 would skip/);
     expect(JSON.parse((await cli('subscriptions', 'deliveries', id, '--undelivered', '--json')).out)).toEqual([]);
     const shown = await cli('subscriptions', 'show', id);
     expect(shown.out).toContain('https://hooks.example.invalid/b');
