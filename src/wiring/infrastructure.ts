@@ -47,7 +47,8 @@ export function openRedisConnection(url: string, role: 'producer' | 'worker', re
     dependencyErrors?.dependencyError('redis');
     logger.debug('redis connection error', { role, error: error.message });
   });
-  return resources.add(`${role} connection`, connection, (opened) => opened.quit());
+  // QUIT needs Redis to answer; a connection that is not up (Redis away) only stops reconnecting.
+  return resources.add(`${role} connection`, connection, async (opened) => (opened.status === 'ready' ? opened.quit() : opened.disconnect()));
 }
 
 /** JOB_ATTEMPTS and JOB_BACKOFF_*: given to the events queue's jobs, and to the worker that retries them. */
