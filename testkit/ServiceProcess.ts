@@ -117,7 +117,11 @@ export class ServiceProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs?: number): Promise<number | null> {
     if (this.exitDescription === undefined) this.child.kill(signal);
     if (killAfterMs !== undefined) {
-      const stopped = await Promise.race([this.exited.then(() => true), sleep(killAfterMs).then(() => false)]);
+      // The timer is cancelled once the process has exited, so that it keeps nothing alive.
+      const exitedFirst = new AbortController();
+      const deadline = sleep(killAfterMs, false, { signal: exitedFirst.signal }).catch(() => true);
+      const stopped = await Promise.race([this.exited.then(() => true), deadline]);
+      exitedFirst.abort();
       if (!stopped) this.child.kill('SIGKILL');
     }
     return this.exited;
