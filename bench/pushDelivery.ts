@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { PushSubscriptions } from '../src/push/PushSubscriptions';
 import { PushSubscriberProcess } from '../testkit/PushSubscriberProcess';
 import { ServiceProcess } from '../testkit/ServiceProcess';
+import { measureBacklogClaim } from './pushBacklogClaim';
 import { formatNumber, ResultRow, TargetCheck } from './report';
 import { commitStatusChange, latencyFigures } from './statusChange';
 
@@ -27,7 +28,8 @@ export interface PushMeasurements {
  *      NOTIFY, as the projection commits them); from each COMMIT's return to its arrival;
  *   2. throughput: 10 subscribers, each replaying the last 2,000 changes of the projection
  *      phase (real payments, so each message carries the payment's row): deliveries per second
- *      from the first arrival to the last, with the worker's CPU and RSS.
+ *      from the first arrival to the last, with the worker's CPU and RSS;
+ *   3. a claim while a subscriber is down with a large backlog (see pushBacklogClaim.ts).
  */
 export async function pushScenarios(startWorker: () => Promise<ServiceProcess>, pool: Pool, progress: (message: string) => void): Promise<PushMeasurements> {
   const subscriptions = new PushSubscriptions(pool);
@@ -41,7 +43,14 @@ export async function pushScenarios(startWorker: () => Promise<ServiceProcess>, 
     progress(`push throughput: ${SUBSCRIBERS} subscribers, each sent the last ${THROUGHPUT_CHANGES} changes again`);
     const throughput = await measureThroughput(subscriptions, pool, worker, (subscriber) => subscribers.push(subscriber));
     worker.assertRunning();
-    return { rows: [latency.row, throughput.row], targets: [latency.target, throughput.target], workerIdleRssMb, workerPeakRssMb: worker.peakRssMb() };
+    progress('push backlog: claims while a subscriber is down with 300,000 waiting changes');
+    const backlog = await measureBacklogClaim(pool);
+    return {
+      rows: [latency.row, throughput.row, backlog.row],
+      targets: [latency.target, throughput.target, backlog.target],
+      workerIdleRssMb,
+      workerPeakRssMb: worker.peakRssMb(),
+    };
   } finally {
     await Promise.all([worker.stop('SIGTERM', 10_000), ...subscribers.map((subscriber) => subscriber.stop())]);
   }

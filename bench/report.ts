@@ -2,10 +2,11 @@
 export interface ResultRow {
   scenario: string;
   requestsPerSecond?: number;
-  eventsPerSecond: number;
+  eventsPerSecond?: number;
   p50Ms?: number;
   p99Ms?: number;
-  peakRssMb: number;
+  /** Of the service process measured; none for a scenario that measures a statement. */
+  peakRssMb?: number;
   /** Service throughput divided by the bare verifier's, same scenario. */
   vsBare?: number;
   /** Service throughput divided by the durable floor's, same scenario. */

@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     rows.push(projection.row);
     memory.push(
       { role: 'api', idleRssMb: apiIdleRssMb, peakRssMb: api.peakRssMb() },
-      { role: 'worker', idleRssMb: projection.workerIdleRssMb, peakRssMb: projection.row.peakRssMb },
+      { role: 'worker', idleRssMb: projection.workerIdleRssMb, peakRssMb: projection.workerPeakRssMb },
     );
     const push = await pushScenarios(
       () => ServiceProcess.start({ name: 'service (worker, push)', args: [SERVICE_MAIN], env: { ...environment('worker'), PUSH_ALLOWED_TARGETS: '127.0.0.1' }, until: '/readyz' }),
@@ -222,7 +222,7 @@ async function projectionPhase(
   bench: BenchInfrastructure,
   config: Config,
   environment: NodeJS.ProcessEnv,
-): Promise<{ row: ResultRow; target: TargetCheck; workerIdleRssMb: number }> {
+): Promise<{ row: ResultRow; target: TargetCheck; workerIdleRssMb: number; workerPeakRssMb: number }> {
   const workload = projectionWorkload(PROJECTION_WITHDRAWALS, PROJECTION_DIRECT_DEBITS);
   const total = workload.events.length;
   const requestsFile = path.join(temporaryDirectory, 'projection.ndjson');
@@ -261,6 +261,7 @@ async function projectionPhase(
     },
     target: { name: `projection >= ${formatNumber(PROJECTION_TARGET, 0)} events/s`, value: formatNumber(rate, 0), met: rate >= PROJECTION_TARGET },
     workerIdleRssMb: idleRssMb,
+    workerPeakRssMb: peakRssMb,
   };
 }
 

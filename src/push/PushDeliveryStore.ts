@@ -41,41 +41,96 @@ const MESSAGE = `json_build_object('type', 'payment.status_changed', 'timestamp'
   'event_id', h.event_id, 'event_type', h.event_type, 'event_created_at', ${utc('h.event_created_at')}, 'source', h.source,
   'recorded_at', ${utc('h.recorded_at')}, 'payment', ${PAYMENT_ROW}))::text`;
 
+// A change waiting behind an earlier undelivered change of its payment is parked: made due this
+// much later, so that a claim does not look at it again and again while a subscriber is down with
+// a large backlog. The delivery of the change before it makes it due at once (RECORD_SQL); this
+// is only the bound for a delivery recorded after its lease ended, by a statement that did not
+// see the change (dispatched meanwhile).
+const PARKED_RECHECK_MS = 5 * 60_000;
+
+// How many due changes one claim looks at, the oldest due first: each costs an index probe for an
+// earlier undelivered change of its payment.
+const DUE_SCAN_LIMIT = 2000;
+
 // The due changes of one subscription that are each the oldest undelivered change of their
 // payment (so a payment's changes go one after the other, in the feed's order), that no other
 // worker holds (SKIP LOCKED). Claiming counts the attempt and leases the change until the
 // attempt's time is up: if the worker dies, another takes it once the lease ends.
+// The due changes that wait behind an earlier one are parked, unless:
+// - the first undelivered change of their payment is in flight: its delivery may be being recorded
+//   now, by a statement that cannot see this change if it was dispatched meanwhile, and so would
+//   not make it due;
+// - the delivery of the earlier one changed it since it was read (its row version, xmin, differs);
+// - another statement holds it: claims never wait for a lock; the next claim parks it.
+// Each step looks its rows up by key from the one before (LATERAL); the dispatcher keeps the
+// table's statistics fresh enough for the planner to take the right index (PushDispatchStore).
 const CLAIM_SQL = `
-WITH claimable AS (
-  SELECT d.subscription_id, d.history_id
+WITH due AS MATERIALIZED (
+  SELECT d.history_id, d.transaction_id, d.xmin AS version,
+         (head.transaction_id, head.history_id) < (d.transaction_id, d.history_id) AS blocked, head.in_flight
   FROM push_deliveries d
+  CROSS JOIN LATERAL (
+    SELECT e.transaction_id, e.history_id, e.in_flight AND e.next_attempt_at > now() AS in_flight
+    FROM push_deliveries e
+    WHERE e.subscription_id = $1 AND e.payment_id = d.payment_id AND e.delivered_at IS NULL
+    ORDER BY e.transaction_id, e.history_id
+    LIMIT 1
+  ) AS head
   WHERE d.subscription_id = $1 AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
-    AND NOT EXISTS (
-      SELECT 1 FROM push_deliveries e
-      WHERE e.subscription_id = d.subscription_id AND e.payment_id = d.payment_id AND e.delivered_at IS NULL
-        AND (e.transaction_id, e.history_id) < (d.transaction_id, d.history_id))
-  ORDER BY d.transaction_id, d.history_id
+  ORDER BY d.next_attempt_at
+  LIMIT ${DUE_SCAN_LIMIT}
+),
+parkable AS (
+  SELECT row.history_id
+  FROM due
+  CROSS JOIN LATERAL (
+    SELECT d.history_id FROM push_deliveries d
+    WHERE d.subscription_id = $1 AND d.history_id = due.history_id AND d.xmin = due.version
+    FOR UPDATE SKIP LOCKED
+  ) AS row
+  WHERE due.blocked AND NOT due.in_flight
+),
+parked AS (
+  UPDATE push_deliveries d
+  SET next_attempt_at = now() + ${PARKED_RECHECK_MS} * interval '1 millisecond'
+  FROM parkable p
+  WHERE d.subscription_id = $1 AND d.history_id = p.history_id
+  RETURNING d.history_id
+),
+-- In the feed's order; the first $2 that no other statement holds.
+claimable AS (
+  SELECT row.history_id
+  FROM (SELECT history_id, transaction_id FROM due WHERE NOT blocked ORDER BY transaction_id, history_id) AS next
+  CROSS JOIN LATERAL (
+    SELECT d.history_id FROM push_deliveries d
+    WHERE d.subscription_id = $1 AND d.history_id = next.history_id AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
+    FOR UPDATE SKIP LOCKED
+  ) AS row
   LIMIT $2
-  FOR UPDATE SKIP LOCKED
 ),
 claimed AS (
   UPDATE push_deliveries d
   SET attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, now()), last_attempt_at = now(),
-      next_attempt_at = now() + $3 * interval '1 millisecond'
+      next_attempt_at = now() + $3 * interval '1 millisecond', in_flight = true
   FROM claimable c
-  WHERE d.subscription_id = c.subscription_id AND d.history_id = c.history_id
+  WHERE d.subscription_id = $1 AND d.history_id = c.history_id
   RETURNING d.*
 ),
 signing AS (
   SELECT CASE WHEN s.previous_secret_expires_at > now() THEN s.secrets ELSE s.secrets[1:1] END AS secrets
   FROM push_subscriptions s WHERE s.id = $1
+),
+message AS (
+  SELECT d.history_id::text AS history_id, h.event_id, d.payment_id, d.attempts,
+         (extract(epoch FROM d.first_attempt_at) * 1000)::float8 AS first_attempt_ms,
+         (extract(epoch FROM d.recorded_at) * 1000)::float8 AS recorded_ms,
+         ${MESSAGE} AS body, signing.secrets, d.transaction_id
+  FROM claimed d JOIN payment_status_history h ON h.id = d.history_id CROSS JOIN signing
 )
-SELECT d.history_id::text AS history_id, h.event_id, d.payment_id, d.attempts,
-       (extract(epoch FROM d.first_attempt_at) * 1000)::float8 AS first_attempt_ms,
-       (extract(epoch FROM d.recorded_at) * 1000)::float8 AS recorded_ms,
-       ${MESSAGE} AS body, signing.secrets
-FROM claimed d JOIN payment_status_history h ON h.id = d.history_id CROSS JOIN signing
-ORDER BY d.transaction_id, d.history_id`;
+-- One row at least, to tell how many were parked.
+SELECT (SELECT count(*) FROM parked)::int AS parked, message.*
+FROM (SELECT) AS answer LEFT JOIN message ON true
+ORDER BY message.transaction_id, message.history_id::bigint`;
 
 // The attempts' outcomes; then the position moves up to just before the oldest change still
 // undelivered (or to the dispatch cursor if none is), read from one snapshot: only a 2xx moves it.
@@ -89,11 +144,32 @@ WITH outcome AS (
 delivered_now AS (SELECT ARRAY(SELECT o.history_id FROM outcome o WHERE o.delivered) AS ids),
 recorded AS (
   UPDATE push_deliveries d
-  SET delivered_at = CASE WHEN o.delivered THEN now() END,
+  SET delivered_at = CASE WHEN o.delivered THEN now() END, in_flight = false,
       next_attempt_at = CASE WHEN o.delivered THEN d.next_attempt_at ELSE now() + o.retry_in_ms * interval '1 millisecond' END,
       last_response_code = o.response_code, last_error = o.error
   FROM outcome o
   WHERE d.subscription_id = $1 AND d.history_id = o.history_id AND d.delivered_at IS NULL
+),
+-- The change after each delivered one of the same payment is due at once, parked or not; updated
+-- either way, so that a claim that read it before cannot park it now (its xmin changes).
+next_of_payment AS (
+  SELECT n.history_id
+  FROM (SELECT DISTINCT d.payment_id FROM push_deliveries d
+        WHERE d.subscription_id = $1 AND d.history_id = ANY ((SELECT ids FROM delivered_now)::bigint[])) AS p
+  CROSS JOIN LATERAL (
+    SELECT e.history_id FROM push_deliveries e
+    WHERE e.subscription_id = $1 AND e.payment_id = p.payment_id AND e.delivered_at IS NULL
+      AND e.history_id <> ALL ((SELECT ids FROM delivered_now)::bigint[])
+    ORDER BY e.transaction_id, e.history_id
+    LIMIT 1
+  ) AS n
+),
+promoted AS (
+  UPDATE push_deliveries d
+  SET next_attempt_at = least(d.next_attempt_at, now())
+  FROM next_of_payment n
+  WHERE d.subscription_id = $1 AND d.history_id = n.history_id
+    AND d.history_id NOT IN (SELECT o.history_id FROM outcome o)
 ),
 position AS (
   SELECT coalesce(u.transaction_id, s.dispatched_transaction) AS transaction_id, coalesce(u.history_id - 1, s.dispatched_id) AS id
@@ -133,10 +209,18 @@ RETURNING s.state`;
 export class PushDeliveryStore {
   constructor(private readonly pool: Pool) {}
 
-  /** Up to `limit` due changes of the subscription, each leased for `leaseMs`. */
-  async claim(subscriptionId: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.pool.query<ClaimedDelivery>({ name: 'push-claim', text: CLAIM_SQL, values: [subscriptionId, limit, leaseMs] });
-    return rows;
+  /**
+   * Up to `limit` due changes of the subscription, each leased for `leaseMs`, and how many due
+   * changes were parked behind an earlier one: when some were, more may be due behind them.
+   */
+  async claim(subscriptionId: string, limit: number, leaseMs: number): Promise<{ deliveries: ClaimedDelivery[]; parked: number }> {
+    const { rows } = await this.pool.query<ClaimedDelivery & { parked: number; transaction_id: string | null }>({
+      name: 'push-claim',
+      text: CLAIM_SQL,
+      values: [subscriptionId, limit, leaseMs],
+    });
+    const deliveries = rows.filter((row) => row.history_id !== null).map(({ parked: _parked, transaction_id: _transaction, ...delivery }) => delivery);
+    return { deliveries, parked: rows[0].parked };
   }
 
   /**

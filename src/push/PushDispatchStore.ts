@@ -75,13 +75,27 @@ SELECT coalesce((SELECT json_agg(json_build_object('subscription_id', id, 'copie
 /** Pruning goes in slices, so that it never holds many locks or a long transaction. */
 const PRUNE_SLICE = 5000;
 
+// A replay, or a first subscription with a large backlog, copies rows faster than autovacuum
+// analyzes the table (once a minute at best). With the statistics of a table that was nearly
+// empty, the planner takes the smallest partial index for the claim's lookups, and every claim
+// then reads the whole backlog: the table is analyzed after this many copied rows (per worker).
+// Without the table's ownership, ANALYZE only warns and skips it.
+const ANALYZE_AFTER_COPIED = 10_000;
+
 /** The dispatcher's statements: changes into deliveries, the subscriptions to run, old deliveries out. */
 export class PushDispatchStore {
+  private copiedSinceAnalyze = 0;
+
   constructor(private readonly pool: Pool) {}
 
   /** Takes up to `limit` changes per subscription into its deliveries; a subscription that got `limit` has more waiting. */
   async dispatch(limit: number): Promise<Dispatch> {
     const { rows } = await this.pool.query<Dispatch>({ name: 'push-dispatch', text: DISPATCH_SQL, values: [limit] });
+    this.copiedSinceAnalyze += rows[0].dispatched.reduce((sum, { copied }) => sum + Number(copied), 0);
+    if (this.copiedSinceAnalyze >= ANALYZE_AFTER_COPIED) {
+      this.copiedSinceAnalyze = 0;
+      await this.pool.query('ANALYZE push_deliveries');
+    }
     return rows[0];
   }
 

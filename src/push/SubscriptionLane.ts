@@ -71,8 +71,12 @@ export class SubscriptionLane {
         const free = this.options.concurrency - this.inFlight.size;
         // Claims go in batches (half the lane at least) rather than one per finished attempt: a claim costs a statement.
         const claiming = !this.stopping && free > 0 && (this.inFlight.size === 0 || free >= this.options.concurrency / 2);
-        const claimed = claiming ? await this.store.claim(this.subscriptionId, free, this.options.timeoutMs + LEASE_MARGIN_MS) : [];
-        for (const delivery of claimed) this.send(delivery);
+        if (claiming) {
+          const { deliveries, parked } = await this.store.claim(this.subscriptionId, free, this.options.timeoutMs + LEASE_MARGIN_MS);
+          for (const delivery of deliveries) this.send(delivery);
+          // Changes parked behind earlier ones may have hidden due ones further on: look again at once.
+          if (parked > 0 && deliveries.length < free) this.wakeUp.wake();
+        }
         // Woken by the end of an attempt, by new changes, or after the poll interval for due retries.
         await this.wakeUp.wait(this.options.pollIntervalMs);
       } catch (error) {

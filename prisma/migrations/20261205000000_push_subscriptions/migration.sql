@@ -40,8 +40,11 @@ CREATE TABLE "push_deliveries" (
   "attempts" integer NOT NULL DEFAULT 0,
   "first_attempt_at" timestamptz(6),
   "last_attempt_at" timestamptz(6),
-  -- Due then; while an attempt is in flight, the end of its lease.
+  -- Due then; while an attempt is in flight, the end of its lease; while the change waits behind
+  -- an earlier one of its payment, when to look at it again.
   "next_attempt_at" timestamptz(6) NOT NULL DEFAULT now(),
+  -- Claimed for an attempt whose outcome is not recorded yet.
+  "in_flight" boolean NOT NULL DEFAULT false,
   "last_response_code" integer,
   "last_error" text,
   "delivered_at" timestamptz(6),
