@@ -78,13 +78,16 @@ const PRUNE_SLICE = 5000;
 // A replay, or a first subscription with a large backlog, copies rows faster than autovacuum
 // analyzes the table (once a minute at best). With the statistics of a table that was nearly
 // empty, the planner takes the smallest partial index for the claim's lookups, and every claim
-// then reads the whole backlog: the table is analyzed after this many copied rows (per worker).
+// then reads the whole backlog: the table is analyzed after this many copied rows (per worker),
+// at most once a minute (later growth the planner scales from the table's size on disk).
 // Without the table's ownership, ANALYZE only warns and skips it.
 const ANALYZE_AFTER_COPIED = 10_000;
+const ANALYZE_INTERVAL_MS = 60_000;
 
 /** The dispatcher's statements: changes into deliveries, the subscriptions to run, old deliveries out. */
 export class PushDispatchStore {
   private copiedSinceAnalyze = 0;
+  private analyzedAt = 0;
 
   constructor(private readonly pool: Pool) {}
 
@@ -92,8 +95,9 @@ export class PushDispatchStore {
   async dispatch(limit: number): Promise<Dispatch> {
     const { rows } = await this.pool.query<Dispatch>({ name: 'push-dispatch', text: DISPATCH_SQL, values: [limit] });
     this.copiedSinceAnalyze += rows[0].dispatched.reduce((sum, { copied }) => sum + Number(copied), 0);
-    if (this.copiedSinceAnalyze >= ANALYZE_AFTER_COPIED) {
+    if (this.copiedSinceAnalyze >= ANALYZE_AFTER_COPIED && Date.now() - this.analyzedAt >= ANALYZE_INTERVAL_MS) {
       this.copiedSinceAnalyze = 0;
+      this.analyzedAt = Date.now();
       await this.pool.query('ANALYZE push_deliveries');
     }
     return rows[0];
