@@ -129,7 +129,7 @@ function deliveriesTable(rows: DeliveryView[]): string {
     row.event_id,
     `${row.payment_kind} ${row.status}`,
     String(row.attempts),
-    row.delivered_at ?? `next ${row.next_attempt_at ?? '-'}`,
+    row.delivered_at ?? (row.in_flight ? 'sending' : `next ${row.next_attempt_at ?? '-'}`),
     row.last_response_code === null ? '-' : String(row.last_response_code),
     row.last_error ?? '',
   ]);

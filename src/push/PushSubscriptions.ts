@@ -26,6 +26,8 @@ export interface DeliveryView {
   first_attempt_at: string | null;
   last_attempt_at: string | null;
   next_attempt_at: string | null;
+  /** Being sent now: claimed, its lease not over, its outcome not recorded yet. */
+  in_flight: boolean;
   last_response_code: number | null;
   last_error: string | null;
   delivered_at: string | null;
@@ -168,6 +170,7 @@ export class PushSubscriptions {
       `SELECT d.history_id::text AS history_id, h.event_id, d.payment_kind, d.payment_id, h.status, ${utc('d.recorded_at')} AS recorded_at,
          d.attempts, ${utc('d.first_attempt_at')} AS first_attempt_at, ${utc('d.last_attempt_at')} AS last_attempt_at,
          CASE WHEN d.delivered_at IS NULL THEN ${utc('d.next_attempt_at')} END AS next_attempt_at,
+         d.in_flight AND d.delivered_at IS NULL AND d.next_attempt_at > now() AS in_flight,
          d.last_response_code, d.last_error, ${utc('d.delivered_at')} AS delivered_at
        FROM push_deliveries d JOIN payment_status_history h ON h.id = d.history_id
        WHERE d.subscription_id = $1 AND (NOT $2 OR d.delivered_at IS NULL)

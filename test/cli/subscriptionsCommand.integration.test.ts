@@ -74,9 +74,14 @@ describe('npm run cli -- subscriptions', () => {
     expect(listed.code).toBe(0);
     expect(listed.out).toMatch(new RegExp(`^${eventId}\\s+WITHDRAWAL CONFIRMED\\s+2\\s+next \\S+\\s+503\\s+status_5xx: busy$`, 'm'));
     expect(JSON.parse((await cli('subscriptions', 'deliveries', id, '--limit', '1', '--json')).out)).toEqual([
-      expect.objectContaining({ event_id: eventId, attempts: 2, last_response_code: 503, delivered_at: null }),
+      expect.objectContaining({ event_id: eventId, attempts: 2, last_response_code: 503, delivered_at: null, in_flight: false }),
     ]);
     expect((await cli('subscriptions', 'show', id)).out).toContain('undelivered: 1, oldest recorded');
+
+    // A third attempt under way, as a worker claims it: shown as being sent.
+    await updateDeliveries("SET attempts = 3, in_flight = true, next_attempt_at = now() + interval '35 seconds' WHERE subscription_id = $1", [id]);
+    expect((await cli('subscriptions', 'deliveries', id)).out).toMatch(new RegExp(`^${eventId}\\s+WITHDRAWAL CONFIRMED\\s+3\\s+sending\\s+503\\s+status_5xx: busy$`, 'm'));
+    expect(JSON.parse((await cli('subscriptions', 'deliveries', id, '--json')).out)).toEqual([expect.objectContaining({ attempts: 3, in_flight: true })]);
   });
 
   it.each([
@@ -122,6 +127,15 @@ describe('npm run cli -- subscriptions', () => {
     expect((await runCliCapturing(['subscriptions', 'add', '--url', 'http://hooks.example.invalid/'], { ...production, PUSH_ALLOW_HTTP: 'true' })).code).toBe(0);
   });
 });
+
+async function updateDeliveries(assignmentsAndCondition: string, values: unknown[]): Promise<void> {
+  const pool = new Pool({ connectionString: database.url, max: 1 });
+  try {
+    await pool.query(`UPDATE push_deliveries ${assignmentsAndCondition}`, values);
+  } finally {
+    await pool.end();
+  }
+}
 
 /** A change of a withdrawal, and an attempt to send it that the subscriber answered 503, as the worker records them; returns the event id. */
 async function failedDelivery(subscriptionId: string): Promise<string> {
