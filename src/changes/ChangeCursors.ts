@@ -10,6 +10,12 @@ export interface FeedPosition {
 /** Before every change. */
 export const FEED_START: FeedPosition = { transaction: '0', id: '0' };
 
+/** Whether `position` comes after `other` in the feed's (transaction, id) order. */
+export function isAfter(position: FeedPosition, other: FeedPosition): boolean {
+  const [transaction, otherTransaction] = [BigInt(position.transaction), BigInt(other.transaction)];
+  return transaction > otherTransaction || (transaction === otherTransaction && BigInt(position.id) > BigInt(other.id));
+}
+
 const MAC_BYTES = 16;
 
 /**

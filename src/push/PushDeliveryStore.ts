@@ -41,6 +41,9 @@ const MESSAGE = `json_build_object('type', 'payment.status_changed', 'timestamp'
   'event_id', h.event_id, 'event_type', h.event_type, 'event_created_at', ${utc('h.event_created_at')}, 'source', h.source,
   'recorded_at', ${utc('h.recorded_at')}, 'payment', ${PAYMENT_ROW}))::text`;
 
+/** SQL: the delivery row `row` is being sent: claimed, its lease not over, its outcome not recorded yet. */
+export const inFlight = (row: string) => `${row}.in_flight AND ${row}.next_attempt_at > now()`;
+
 // A change waiting behind an earlier undelivered change of its payment is parked: made due this
 // much later, so that a claim does not look at it again and again while a subscriber is down with
 // a large backlog. The delivery of the change before it makes it due at once (RECORD_SQL); this
@@ -70,7 +73,7 @@ WITH due AS MATERIALIZED (
          (head.transaction_id, head.history_id) < (d.transaction_id, d.history_id) AS blocked, head.in_flight
   FROM push_deliveries d
   CROSS JOIN LATERAL (
-    SELECT e.transaction_id, e.history_id, e.in_flight AND e.next_attempt_at > now() AS in_flight
+    SELECT e.transaction_id, e.history_id, ${inFlight('e')} AS in_flight
     FROM push_deliveries e
     WHERE e.subscription_id = $1 AND e.payment_id = d.payment_id AND e.delivered_at IS NULL
     ORDER BY e.transaction_id, e.history_id
@@ -124,13 +127,14 @@ message AS (
   SELECT d.history_id::text AS history_id, h.event_id, d.payment_id, d.attempts,
          (extract(epoch FROM d.first_attempt_at) * 1000)::float8 AS first_attempt_ms,
          (extract(epoch FROM d.recorded_at) * 1000)::float8 AS recorded_ms,
-         ${MESSAGE} AS body, signing.secrets, d.transaction_id
+         ${MESSAGE} AS body, signing.secrets, d.transaction_id AS feed_transaction, d.history_id AS feed_id
   FROM claimed d JOIN payment_status_history h ON h.id = d.history_id CROSS JOIN signing
 )
 -- One row at least, to tell how many were parked.
-SELECT (SELECT count(*) FROM parked)::int AS parked, message.*
-FROM (SELECT) AS answer LEFT JOIN message ON true
-ORDER BY message.transaction_id, message.history_id::bigint`;
+SELECT (SELECT count(*) FROM parked)::int AS parked, m.history_id, m.event_id, m.payment_id, m.attempts, m.first_attempt_ms,
+       m.recorded_ms, m.body, m.secrets
+FROM (SELECT) AS answer LEFT JOIN message m ON true
+ORDER BY m.feed_transaction, m.feed_id`;
 
 // The attempts' outcomes; then the position moves up to just before the oldest change still
 // undelivered (or to the dispatch cursor if none is), read from one snapshot: only a 2xx moves it.
@@ -214,12 +218,12 @@ export class PushDeliveryStore {
    * changes were parked behind an earlier one: when some were, more may be due behind them.
    */
   async claim(subscriptionId: string, limit: number, leaseMs: number): Promise<{ deliveries: ClaimedDelivery[]; parked: number }> {
-    const { rows } = await this.pool.query<ClaimedDelivery & { parked: number; transaction_id: string | null }>({
+    const { rows } = await this.pool.query<ClaimedDelivery & { parked: number }>({
       name: 'push-claim',
       text: CLAIM_SQL,
       values: [subscriptionId, limit, leaseMs],
     });
-    const deliveries = rows.filter((row) => row.history_id !== null).map(({ parked: _parked, transaction_id: _transaction, ...delivery }) => delivery);
+    const deliveries = rows.filter((row) => row.history_id !== null).map(({ parked: _parked, ...delivery }) => delivery);
     return { deliveries, parked: rows[0].parked };
   }
 

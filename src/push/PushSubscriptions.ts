@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { FeedPosition } from '../changes/ChangeCursors';
+import { FeedPosition, isAfter } from '../changes/ChangeCursors';
 import { ChangeFeed } from '../changes/ChangeFeed';
 import { canonicalTimestampSql as utc } from '../events/timestamps';
 import { ReplayPositionAheadError, SubscriptionNotFoundError } from './errors';
+import { inFlight } from './PushDeliveryStore';
 import { generateSigningSecret } from './standardWebhookSignature';
 import { SubscriptionFilters, SubscriptionView } from './subscription';
 
@@ -139,22 +140,18 @@ export class PushSubscriptions {
    * the feed's order per payment. The subscriber deduplicates by `webhook-id`.
    */
   async replayFrom(id: string, position: FeedPosition): Promise<SubscriptionView> {
-    // Checked against the feed's end in the same statement: a position beyond it would skip the changes on the way.
-    const { rows } = await this.pool.query<{ replayed: boolean; end: string }>(
-      `WITH feed AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS end_transaction),
-       replayed AS (
-         UPDATE push_subscriptions
-         SET dispatched_transaction = $2::xid8, dispatched_id = $3, delivered_transaction = $2::xid8, delivered_id = $3, updated_at = now()
-         WHERE id = $1 AND ($2::xid8, $3::bigint) <= ((SELECT end_transaction FROM feed), 0::bigint)
-         RETURNING id
-       )
-       SELECT EXISTS (SELECT FROM replayed) AS replayed, (SELECT end_transaction FROM feed)::text || '.0' AS end`,
-      [id, position.transaction, position.id],
-    );
-    if (!rows[0].replayed) {
+    // A position beyond the feed's end would skip the changes on the way. The end only moves on, so
+    // a position checked against it now is still within it when the row is changed.
+    const end = await this.feed.now();
+    if (isAfter(position, end)) {
       await this.find(id);
-      throw new ReplayPositionAheadError(`${position.transaction}.${position.id}`, rows[0].end);
+      throw new ReplayPositionAheadError(`${position.transaction}.${position.id}`, `${end.transaction}.${end.id}`);
     }
+    await this.changeRow(
+      id,
+      `dispatched_transaction = $2::xid8, dispatched_id = $3, delivered_transaction = $2::xid8, delivered_id = $3`,
+      [position.transaction, position.id],
+    );
     return this.find(id);
   }
 
@@ -170,7 +167,7 @@ export class PushSubscriptions {
       `SELECT d.history_id::text AS history_id, h.event_id, d.payment_kind, d.payment_id, h.status, ${utc('d.recorded_at')} AS recorded_at,
          d.attempts, ${utc('d.first_attempt_at')} AS first_attempt_at, ${utc('d.last_attempt_at')} AS last_attempt_at,
          CASE WHEN d.delivered_at IS NULL THEN ${utc('d.next_attempt_at')} END AS next_attempt_at,
-         d.in_flight AND d.delivered_at IS NULL AND d.next_attempt_at > now() AS in_flight,
+         ${inFlight('d')} AS in_flight,
          d.last_response_code, d.last_error, ${utc('d.delivered_at')} AS delivered_at
        FROM push_deliveries d JOIN payment_status_history h ON h.id = d.history_id
        WHERE d.subscription_id = $1 AND (NOT $2 OR d.delivered_at IS NULL)

@@ -1,4 +1,4 @@
-import { ChangeCursors } from '../../src/changes/ChangeCursors';
+import { ChangeCursors, isAfter } from '../../src/changes/ChangeCursors';
 import { InvalidCursorError } from '../../src/changes/errors';
 import { withUnusedBitFlipped } from '../support/cursors';
 
@@ -23,5 +23,14 @@ describe('ChangeCursors', () => {
     expect(Buffer.from(altered.split('.')[2], 'base64url')).toEqual(Buffer.from(cursor.split('.')[2], 'base64url'));
     expect(altered).not.toBe(cursor);
     expect(() => cursors.decode(altered)).toThrow(InvalidCursorError);
+  });
+});
+
+describe('isAfter', () => {
+  it('orders positions by transaction, then id, as numbers beyond 2^53', () => {
+    expect(isAfter({ transaction: '18446744073709551615', id: '0' }, { transaction: '18446744073709551614', id: '9' })).toBe(true);
+    expect(isAfter({ transaction: '10', id: '2' }, { transaction: '10', id: '1' })).toBe(true);
+    expect(isAfter({ transaction: '10', id: '1' }, { transaction: '10', id: '1' })).toBe(false);
+    expect(isAfter({ transaction: '9', id: '99' }, { transaction: '10', id: '0' })).toBe(false);
   });
 });
